@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Faults } from "./faults.js";
+import { HttpError, readJson, sendApiError, sendEmpty, sendJson, stringRecord } from "./http.js";
+import type { SandboxRegistry } from "./registry.js";
+import type { Sandbox } from "./sandbox.js";
+
+export const ENVD_VERSION = "0.6.4";
+const DEFAULT_TIMEOUT_S = 300;
+const MAX_TIMEOUT_S = 24 * 60 * 60;
+const DEFAULT_PAGE = 100;
+
+interface ControlPlaneDeps {
+  registry: SandboxRegistry;
+  faults: Faults;
+}
+
+/** E2B's control plane: sandboxes are created, found, extended and killed here. */
+export async function handleControlPlane(req: IncomingMessage, res: ServerResponse, url: URL, deps: ControlPlaneDeps): Promise<void> {
+  const { registry } = deps;
+  const method = req.method ?? "GET";
+  const parts = url.pathname.split("/").filter(Boolean);
+  const v2 = parts[0] === "v2";
+  const [collection, id, action] = v2 ? parts.slice(1) : parts;
+  if (collection !== "sandboxes") return sendApiError(res, 404, `no route for ${method} ${url.pathname}`);
+
+  if (id === undefined) {
+    if (method === "POST" && v2) return create(req, res, deps);
+    if (method === "GET") return list(res, url, registry, v2);
+  } else if (action === undefined) {
+    if (method === "GET") return sendJson(res, 200, info(found(registry, id)));
+    if (method === "DELETE") {
+      await found(registry, id).kill();
+      return sendEmpty(res, 204);
+    }
+  } else if (method === "POST" && action === "timeout") {
+    const sandbox = found(registry, id);
+    sandbox.setTimeout(timeoutSeconds((await readJson(req)).timeout, true) * 1000);
+    return sendEmpty(res, 204);
+  } else if (method === "POST" && action === "connect" && v2) {
+    const sandbox = found(registry, id);
+    const body = await readJson(req);
+    if (body.timeout !== undefined) {
+      const wanted = timeoutSeconds(body.timeout, true) * 1000;
+      if (Date.now() + wanted > sandbox.endAt.getTime()) sandbox.setTimeout(wanted);
+    }
+    return sendJson(res, 200, created(sandbox));
+  } else if (method === "GET" && action === "metrics") {
+    return sendJson(res, 200, [found(registry, id).metrics()]);
+  }
+  return sendApiError(res, 404, `no route for ${method} ${url.pathname}`);
+}
+
+async function create(req: IncomingMessage, res: ServerResponse, { registry, faults }: ControlPlaneDeps): Promise<void> {
+  const body = await readJson(req);
+  const delay = faults.takeCreateDelay();
+  if (delay) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+  const failure = faults.takeCreateFailure();
+  if (failure) {
+    const headers: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { "retry-after": String(failure.retryAfterSeconds) };
+    const message = failure.status === 429 ? "Rate limit exceeded, please try again later." : "Failed to place sandbox";
+    return sendApiError(res, failure.status, message, headers);
+  }
+  if (typeof body.templateID !== "string" || body.templateID === "") throw new HttpError(400, "templateID is required");
+  const template = registry.templates.get(body.templateID);
+  if (!template) return sendApiError(res, 404, `template '${body.templateID}' not found`);
+  if (registry.size >= registry.maxSandboxes) {
+    return sendApiError(res, 429, `You have reached the maximum number of concurrent sandboxes (${registry.maxSandboxes})`);
+  }
+  const allow = body.allow_internet_access;
+  if (allow !== undefined && allow !== null && typeof allow !== "boolean") throw new HttpError(400, "allow_internet_access must be a boolean");
+  const sandbox = registry.create({
+    template,
+    timeoutMs: timeoutSeconds(body.timeout, false) * 1000,
+    metadata: stringRecord(body.metadata, "metadata"),
+    envVars: stringRecord(body.envVars, "envVars"),
+    allowInternetAccess: allow ?? true,
+  });
+  sendJson(res, 201, created(sandbox));
+}
+
+function list(res: ServerResponse, url: URL, registry: SandboxRegistry, paged: boolean): void {
+  const states = url.searchParams.get("state")?.split(",") ?? ["running", "paused"];
+  const wanted = parseMetadataFilter(url.searchParams.get("metadata"));
+  const template = url.searchParams.get("template");
+  let sandboxes = states.includes("running") ? registry.running() : [];
+  sandboxes = sandboxes
+    .filter((s) => Object.entries(wanted).every(([k, v]) => s.metadata[k] === v))
+    .filter((s) => !template || s.template.id === template || s.template.aliases.includes(template))
+    .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.id.localeCompare(b.id));
+  if (!paged) return sendJson(res, 200, sandboxes.map(info));
+  const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || DEFAULT_PAGE, 1), 1000);
+  const after = url.searchParams.get("nextToken");
+  const start = after ? sandboxes.findIndex((s) => s.id === Buffer.from(after, "base64url").toString()) + 1 : 0;
+  const page = sandboxes.slice(start, start + limit);
+  const last = page.at(-1);
+  const headers: Record<string, string> = start + limit < sandboxes.length && last ? { "x-next-token": Buffer.from(last.id).toString("base64url") } : {};
+  sendJson(res, 200, page.map(info), headers);
+}
+
+/** The SDK sends the filter URL-encoded twice: `metadata=k%3Dv%26k2%3Dv2`. */
+function parseMetadataFilter(raw: string | null): Record<string, string> {
+  const filter: Record<string, string> = {};
+  if (!raw) return filter;
+  for (const [key, value] of new URLSearchParams(raw)) filter[decodeURIComponent(key)] = decodeURIComponent(value);
+  return filter;
+}
+
+function timeoutSeconds(value: unknown, required: boolean): number {
+  if (value === undefined || value === null) {
+    if (required) throw new HttpError(400, "timeout is required");
+    return DEFAULT_TIMEOUT_S;
+  }
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new HttpError(400, "timeout must be a number of seconds");
+  if (value > MAX_TIMEOUT_S) throw new HttpError(400, `timeout cannot be more than ${MAX_TIMEOUT_S} seconds`);
+  return value;
+}
+
+function found(registry: SandboxRegistry, id: string): Sandbox {
+  const sandbox = registry.get(id);
+  if (!sandbox) throw new HttpError(404, `sandbox "${id}" not found`);
+  return sandbox;
+}
+
+function created(sandbox: Sandbox) {
+  return {
+    sandboxID: sandbox.id,
+    templateID: sandbox.template.id,
+    clientID: sandbox.clientId,
+    envdVersion: ENVD_VERSION,
+    envdAccessToken: sandbox.envdAccessToken,
+    domain: null,
+    trafficAccessToken: null,
+  };
+}
+
+function info(sandbox: Sandbox) {
+  return {
+    sandboxID: sandbox.id,
+    templateID: sandbox.template.id,
+    clientID: sandbox.clientId,
+    startedAt: sandbox.startedAt.toISOString(),
+    endAt: sandbox.endAt.toISOString(),
+    state: "running",
+    cpuCount: sandbox.template.cpuCount,
+    memoryMB: sandbox.template.memoryMB,
+    diskSizeMB: sandbox.template.diskSizeMB,
+    envdVersion: ENVD_VERSION,
+    metadata: sandbox.metadata,
+    allowInternetAccess: sandbox.allowInternetAccess,
+  };
+}

@@ -1,0 +1,32 @@
+import { startSandboxHost } from "./server.js";
+import type { IsolationMode } from "./isolation.js";
+
+// `npm run sandbox-host`: the E2B-compatible host on its own, for the SDK or any E2B client.
+const port = Number(process.env.SANDBOX_HOST_PORT ?? 3030);
+const host = await startSandboxHost({
+  port,
+  apiKey: process.env.SANDBOX_HOST_API_KEY || undefined,
+  dataDir: process.env.SANDBOX_HOST_DATA_DIR,
+  templatesFile: process.env.SANDBOX_HOST_TEMPLATES,
+  isolation: (process.env.SANDBOX_HOST_ISOLATION as IsolationMode | undefined) ?? "auto",
+  faults: process.env.SANDBOX_HOST_FAULTS === "1",
+}).catch((error: Error) => {
+  console.error(`sandbox host: ${error.message}`);
+  process.exit(1);
+});
+
+for (const line of host.isolation.describe()) console.log(line);
+console.log(`local E2B sandbox host listening on ${host.url}; point the E2B SDK at it with:`);
+console.log(`export E2B_API_URL=${host.url}`);
+console.log(`export E2B_SANDBOX_URL=${host.url}`);
+console.log(`export E2B_API_KEY=${process.env.SANDBOX_HOST_API_KEY || "local"}`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("stopping: killing every sandbox");
+    void host.close().then(() => process.exit(0));
+  });
+}

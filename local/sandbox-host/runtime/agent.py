@@ -1,0 +1,480 @@
+"""The supervisor inside one sandbox.
+
+It runs the sandbox's code contexts (kernels) and commands, and speaks JSON lines with the
+sandbox host: requests on stdin, events on stdout. It is single-threaded (one selector loop),
+so it can fork Python kernels without exec: a new Python context costs about a millisecond.
+"""
+
+import base64
+import codecs
+import errno
+import fcntl
+import json
+import os
+import selectors
+import signal
+import sys
+
+import python_kernel
+
+REQUESTS = os.dup(0)
+PROTO = os.dup(1)
+CONFIG = json.loads(sys.argv[1])
+RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
+HOME = CONFIG["home"]
+DEVNULL = os.open(os.devnull, os.O_RDWR)
+os.dup2(DEVNULL, 0)
+os.dup2(DEVNULL, 1)
+
+sel = selectors.DefaultSelector()
+outbox = bytearray()
+
+
+def emit(event):
+    outbox.extend(json.dumps(event, separators=(",", ":")).encode() + b"\n")
+
+
+def flush_outbox():
+    while outbox:
+        try:
+            written = os.write(PROTO, outbox)
+        except BlockingIOError:
+            return
+        del outbox[:written]
+
+
+def set_nonblocking(fd):
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+
+
+def read_available(fd):
+    """All bytes readable now; None at end of file."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        except OSError as e:
+            if e.errno == errno.EIO:
+                return None if not chunks else b"".join(chunks)
+            raise
+        if not chunk:
+            return b"".join(chunks) if chunks else None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Sink:
+    """A non-blocking writer to a child's pipe, buffering what the pipe cannot take yet."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = bytearray()
+        self.close_when_drained = False
+        set_nonblocking(fd)
+
+    def write(self, data):
+        if self.fd is None:
+            return
+        self.buf.extend(data)
+        self.pump()
+
+    def pump(self):
+        while self.buf and self.fd is not None:
+            try:
+                written = os.write(self.fd, self.buf)
+            except BlockingIOError:
+                break
+            except BrokenPipeError:
+                self.buf.clear()
+                break
+            del self.buf[:written]
+        if not self.buf and self.close_when_drained:
+            self.close()
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def close_later(self):
+        self.close_when_drained = True
+        self.pump()
+
+
+sinks = []
+children = {}  # pid -> Kernel | Command
+
+
+def spawn(target, fds, cwd, env):
+    """Fork a child with `fds` (child fd -> our fd) as its only open descriptors.
+
+    `target` is an argv list to exec, or a function to run in the forked Python process.
+    """
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.setpgid(0, 0)
+        moved = {child_fd: fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for child_fd, fd in fds.items()}
+        for child_fd, fd in moved.items():
+            os.dup2(fd, child_fd, inheritable=True)
+        os.closerange(max(fds) + 1, 65536)
+        os.chdir(cwd)
+        if callable(target):
+            os.environ.clear()
+            os.environ.update(env)
+            target()
+            os._exit(0)
+        os.execvpe(target[0], target, env)
+    except BaseException as e:  # noqa: BLE001 - report any failure to start, then die
+        os.write(2, f"{e}\n".encode())
+        os._exit(127)
+
+
+class Stream:
+    """One output pipe of a child, decoded to text or passed as base64."""
+
+    def __init__(self, owner, name, fd, mode):
+        self.owner, self.name, self.fd, self.mode = owner, name, fd, mode
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace") if mode == "text" else None
+        set_nonblocking(fd)
+        sel.register(fd, selectors.EVENT_READ, self)
+
+    def on_ready(self):
+        data = read_available(self.fd)
+        if data:
+            self.owner.output(self.name, self.decode(data))
+        if data is None:
+            self.close()
+            self.owner.stream_closed(self)
+
+    def drain(self):
+        if self.fd is not None:
+            data = read_available(self.fd)
+            if data:
+                self.owner.output(self.name, self.decode(data))
+
+    def decode(self, data):
+        if self.mode == "text":
+            return self.decoder.decode(data)
+        return base64.b64encode(data).decode() if self.mode == "base64" else data
+
+    def close(self):
+        if self.fd is not None:
+            sel.unregister(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+
+class Command:
+    """A process started by envd's process.Start."""
+
+    def __init__(self, req):
+        self.id = req["id"]
+        env = dict(os.environ)
+        env.update(req.get("env") or {})
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        stdin = in_r if req.get("stdin") else DEVNULL
+        self.pid = spawn(req["argv"], {0: stdin, 1: out_w, 2: err_w}, req.get("cwd") or HOME, env)
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        self.stdin = Sink(in_w)
+        sinks.append(self.stdin)
+        if not req.get("stdin"):
+            self.stdin.close()
+        self.streams = [Stream(self, "stdout", out_r, "base64"), Stream(self, "stderr", err_r, "base64")]
+        self.status = None
+        children[self.pid] = self
+        commands[self.id] = self
+        emit({"id": self.id, "type": "start", "pid": self.pid})
+
+    def output(self, name, data):
+        emit({"id": self.id, "type": name, "data": data})
+
+    def stream_closed(self, _stream):
+        self.maybe_end()
+
+    def exited(self, status):
+        self.status = status
+        self.maybe_end()
+
+    def maybe_end(self):
+        if self.status is None or any(s.fd is not None for s in self.streams):
+            return
+        for s in self.streams:
+            s.close()
+        self.stdin.close()
+        commands.pop(self.id, None)
+        code = os.waitstatus_to_exitcode(self.status)
+        if code < 0:
+            description = f"signal: {signal.Signals(-code).name.lower().removeprefix('sig')}"
+            code = -1
+        else:
+            description = f"exit status {code}"
+        emit({"id": self.id, "type": "end", "exitCode": code, "status": description})
+
+
+commands = {}
+kernels = {}
+
+
+class Kernel:
+    """One code context: a child process that runs code cells one after another."""
+
+    def __init__(self, ctx, lang, cwd):
+        self.ctx, self.lang, self.cwd = ctx, lang, cwd
+        req_r, req_w = os.pipe()
+        evt_r, evt_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        fds = {0: DEVNULL, 1: out_w, 2: err_w, 3: req_r, 4: evt_w}
+        env = dict(os.environ)
+        if lang in ("javascript", "typescript"):
+            target = [CONFIG["node"], os.path.join(RUNTIME_DIR, "js-kernel.cjs")]
+        elif lang == "bash":
+            target = bash_kernel_main
+        else:
+            target = python_kernel_main
+        self.pid = spawn(target, fds, cwd, env)
+        for fd in (req_r, evt_w, out_w, err_w):
+            os.close(fd)
+        self.requests = Sink(req_w)
+        sinks.append(self.requests)
+        self.events = Stream(self, "events", evt_r, "raw")
+        self.event_buf = bytearray()
+        self.streams = [Stream(self, "stdout", out_r, "text"), Stream(self, "stderr", err_r, "text")]
+        self.pending = []  # execution ids sent to the kernel, oldest (running) first
+        self.alive = True
+        children[self.pid] = self
+
+    def run(self, req):
+        self.pending.append(req["id"])
+        cell = {"id": req["id"], "code": req["code"], "env": req.get("env") or {}}
+        self.requests.write(json.dumps(cell).encode() + b"\n")
+
+    def output(self, name, data):
+        if name == "events":
+            self.event_buf.extend(data)
+            while b"\n" in self.event_buf:
+                line, _, rest = self.event_buf.partition(b"\n")
+                self.event_buf = bytearray(rest)
+                self.on_event(json.loads(line))
+            return
+        if self.pending and data:
+            emit({"id": self.pending[0], "type": name, "text": data})
+
+    def on_event(self, event):
+        for s in self.streams:
+            s.drain()
+        if not self.pending:
+            return
+        event["id"] = self.pending[0]
+        emit(event)
+        if event["type"] == "end":
+            self.pending.pop(0)
+
+    def stream_closed(self, stream):
+        if stream is self.events:
+            self.died("the kernel exited")
+
+    def exited(self, status):
+        code = os.waitstatus_to_exitcode(status)
+        reason = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        self.died(f"the kernel {reason}")
+
+    def died(self, reason):
+        if not self.alive:
+            return
+        self.alive = False
+        for s in self.streams:
+            s.drain()
+            s.close()
+        self.events.close()
+        self.requests.close()
+        if kernels.get(self.ctx) is self:
+            del kernels[self.ctx]
+        for exec_id in self.pending:
+            value = f"{reason} while running this code; its state is lost and the next run starts afresh"
+            emit({"id": exec_id, "type": "error", "name": "KernelDied", "value": value, "traceback": ""})
+            emit({"id": exec_id, "type": "end"})
+        self.pending.clear()
+
+    def kill(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.died("the context was removed")
+
+
+def python_kernel_main():
+    python_kernel.serve(3, 4)
+
+
+def bash_kernel_main():
+    sys.path.insert(0, RUNTIME_DIR)
+    import bash_kernel  # noqa: PLC0415 - only the forked kernel needs it
+
+    bash_kernel.serve(3, 4)
+
+
+def kernel_for(ctx, lang, cwd=None):
+    kernel = kernels.get(ctx)
+    if kernel is None:
+        kernel = kernels[ctx] = Kernel(ctx, lang, cwd or HOME)
+    return kernel
+
+
+def sandbox_path(path):
+    """A path as the sandbox's code names it: relative to the home, `~` expanded."""
+    if path == "~" or path.startswith("~/"):
+        path = HOME + path[1:]
+    elif path.startswith("/home/user") and HOME != "/home/user":
+        path = HOME + path[len("/home/user") :]
+    return os.path.normpath(os.path.join(HOME, path))
+
+
+FILE_ERRORS = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission"}
+
+
+def file_error(req, error):
+    code = FILE_ERRORS.get(error.errno, "invalid")
+    emit({"id": req["id"], "type": "file_error", "code": code, "message": f"{error.strerror}: {req['path']}"})
+
+
+def read_file(req):
+    path = sandbox_path(req["path"])
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        file_error(req, e)
+        return
+    emit({"id": req["id"], "type": "file_data", "data": base64.b64encode(data).decode()})
+
+
+def write_file(req):
+    path = sandbox_path(req["path"])
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(req["data"]))
+    except OSError as e:
+        file_error(req, e)
+        return
+    emit({"id": req["id"], "type": "file_written", "path": path, "name": os.path.basename(path)})
+
+
+def handle(req):
+    op = req["op"]
+    if op == "exec":
+        kernel_for(req["ctx"], req["lang"]).run(req)
+    elif op == "context":
+        kernel_for(req["ctx"], req["lang"], req.get("cwd"))
+    elif op == "context_remove":
+        kernel = kernels.get(req["ctx"])
+        if kernel:
+            kernel.kill()
+    elif op == "spawn":
+        Command(req)
+    elif op == "read_file":
+        read_file(req)
+    elif op == "write_file":
+        write_file(req)
+    elif op == "stdin":
+        cmd = commands.get(req["target"])
+        if cmd:
+            cmd.stdin.write(base64.b64decode(req["data"]))
+    elif op == "close_stdin":
+        cmd = commands.get(req["target"])
+        if cmd:
+            cmd.stdin.close_later()
+    elif op == "signal":
+        cmd = commands.get(req["target"])
+        if cmd:
+            try:
+                os.killpg(cmd.pid, req.get("signal", signal.SIGKILL))
+            except ProcessLookupError:
+                pass
+
+
+class Requests:
+    def __init__(self):
+        self.buf = bytearray()
+        set_nonblocking(REQUESTS)
+        sel.register(REQUESTS, selectors.EVENT_READ, self)
+
+    def on_ready(self):
+        data = read_available(REQUESTS)
+        if data is None:
+            # The host is gone: a sandbox never outlives it.
+            for pid in list(children):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os._exit(0)
+        self.buf.extend(data)
+        while b"\n" in self.buf:
+            line, _, rest = self.buf.partition(b"\n")
+            self.buf = bytearray(rest)
+            try:
+                handle(json.loads(line))
+            except Exception as e:  # noqa: BLE001 - a bad request must not kill the sandbox
+                emit({"type": "agent_error", "message": str(e)})
+
+
+class ChildWatcher:
+    def __init__(self):
+        r, w = os.pipe()
+        set_nonblocking(r)
+        set_nonblocking(w)
+        self.fd = r
+        signal.set_wakeup_fd(w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        sel.register(r, selectors.EVENT_READ, self)
+
+    def on_ready(self):
+        read_available(self.fd)
+        self.reap()
+
+    def reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = children.pop(pid, None)
+            if child:
+                child.exited(status)
+
+
+def main():
+    set_nonblocking(PROTO)
+    Requests()
+    watcher = ChildWatcher()
+    for ctx, lang in CONFIG.get("prestart", {}).items():
+        kernel_for(ctx, lang)
+    emit({"type": "ready"})
+    while True:
+        flush_outbox()
+        for sink in sinks:
+            sink.pump()
+        sinks[:] = [s for s in sinks if s.fd is not None]
+        wait = 0.05 if outbox or any(s.buf for s in sinks) else None
+        for key, _ in sel.select(wait):
+            key.data.on_ready()
+        watcher.reap()
+
+
+if __name__ == "__main__":
+    main()

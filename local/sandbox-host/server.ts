@@ -1,0 +1,129 @@
+import { timingSafeEqual } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { handleControlPlane } from "./control-plane.js";
+import { handleEnvd } from "./envd.js";
+import { Faults } from "./faults.js";
+import { HttpError, readJson, sendApiError, sendEmpty, sendJson } from "./http.js";
+import { handleInterpreter } from "./interpreter.js";
+import { Isolation, type IsolationMode } from "./isolation.js";
+import { SandboxRegistry } from "./registry.js";
+import { loadTemplates } from "./templates.js";
+
+const ENVD_PORT = "49983";
+const INTERPRETER_PORT = "49999";
+const RUNTIME_DIR = fileURLToPath(new URL("./runtime", import.meta.url));
+
+export interface SandboxHostOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  /** When set, the `X-API-KEY` header must equal it; otherwise any non-empty key is accepted. */
+  apiKey?: string;
+  dataDir?: string;
+  templatesFile?: string;
+  isolation?: IsolationMode;
+  /** Enables `/_local/faults`, the fault-injection control endpoint. */
+  faults?: boolean;
+  maxSandboxes?: number;
+  keepaliveMs?: number;
+}
+
+export interface SandboxHost {
+  url: string;
+  port: number;
+  isolation: Isolation;
+  registry: SandboxRegistry;
+  close(): Promise<void>;
+}
+
+/** Starts the E2B-compatible host on 127.0.0.1: control plane and sandbox traffic on one port. */
+export async function startSandboxHost(options: SandboxHostOptions = {}): Promise<SandboxHost> {
+  const dataDir = resolve(options.dataDir ?? join(".runledger", "sandbox-host"));
+  rmSync(join(dataDir, "sandboxes"), { recursive: true, force: true });
+  mkdirSync(join(dataDir, "sandboxes"), { recursive: true });
+  const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR, dataDir);
+  const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, options.maxSandboxes ?? 100);
+  const faults = new Faults(options.faults ?? false);
+  const keepaliveMs = options.keepaliveMs ?? 5000;
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const sandboxId = req.headers["e2b-sandbox-id"];
+    if (typeof sandboxId === "string") {
+      const sandbox = registry.get(sandboxId);
+      const port = req.headers["e2b-sandbox-port"];
+      if (!sandbox) return sendJson(res, 502, { sandboxId, message: "The sandbox was not found", code: 502 });
+      if (port === ENVD_PORT) return handleEnvd(req, res, url, sandbox);
+      if (port === INTERPRETER_PORT && sandbox.template.codeInterpreter) {
+        return handleInterpreter(req, res, url, sandbox, { faults, keepaliveMs });
+      }
+      return sendJson(res, 502, { sandboxId, message: "The sandbox is running but port is not open", port: Number(port), code: 502 });
+    }
+    if (url.pathname.startsWith("/_local/")) return handleLocal(req, res, url, faults);
+    if (!apiKeyAccepted(req.headers["x-api-key"], options.apiKey)) return sendApiError(res, 401, "Invalid API key");
+    return handleControlPlane(req, res, url, { registry, faults });
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof HttpError) return sendApiError(res, error.status, error.message, error.headers);
+      console.error("sandbox host: unexpected failure:", error);
+      sendApiError(res, 500, "internal error in the local sandbox host");
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await listen(server, options.port ?? 3030);
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    isolation,
+    registry,
+    async close() {
+      await registry.killAll();
+      server.closeAllConnections();
+      await new Promise((done) => server.close(() => done(undefined)));
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((done, fail) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      fail(error.code === "EADDRINUSE" ? new Error(`port ${port} on 127.0.0.1 is already in use; set SANDBOX_HOST_PORT to another`) : error);
+    });
+    server.listen(port, "127.0.0.1", () => done());
+  });
+}
+
+function apiKeyAccepted(sent: string | string[] | undefined, expected: string | undefined): boolean {
+  if (typeof sent !== "string" || sent === "") return false;
+  if (expected === undefined) return true;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function handleLocal(req: IncomingMessage, res: ServerResponse, url: URL, faults: Faults): Promise<void> {
+  const remote = req.socket.remoteAddress ?? "";
+  if (!faults.enabled || url.pathname !== "/_local/faults" || !["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote)) {
+    return sendApiError(res, 404, `no route for ${req.method} ${url.pathname}`);
+  }
+  if (req.method === "GET") return sendJson(res, 200, faults.pending());
+  if (req.method === "DELETE") {
+    faults.clear();
+    return sendEmpty(res, 204);
+  }
+  if (req.method === "POST") {
+    faults.set(await readJson(req));
+    return sendJson(res, 200, faults.pending());
+  }
+  throw new HttpError(405, "use GET, POST or DELETE");
+}
