@@ -68,13 +68,14 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
   }
   const allow = body.allow_internet_access;
   if (allow !== undefined && allow !== null && typeof allow !== "boolean") throw new HttpError(400, "allow_internet_access must be a boolean");
-  const sandbox = registry.create({
-    template,
-    timeoutMs: timeoutSeconds(body.timeout, false) * 1000,
-    metadata: stringRecord(body.metadata, "metadata"),
-    envVars: stringRecord(body.envVars, "envVars"),
-    allowInternetAccess: allow ?? true,
-  });
+  const sandbox = registry.create(
+    { template, allowInternetAccess: allow ?? true },
+    {
+      timeoutMs: timeoutSeconds(body.timeout, false) * 1000,
+      metadata: stringRecord(body.metadata, "metadata"),
+      envVars: stringRecord(body.envVars, "envVars"),
+    },
+  );
   sendJson(res, 201, created(sandbox));
 }
 

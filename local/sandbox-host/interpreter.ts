@@ -122,7 +122,7 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
   });
   res.on("close", () => sandbox.stopListening(requestId));
   const kill = options.faults.takeKillDuringExecution();
-  if (kill) setTimeout(() => void sandbox.kill("killed by fault injection"), kill.afterMs);
+  if (kill) setTimeout(() => void sandbox.kill(), kill.afterMs);
 }
 
 function prepareCode(language: string, source: string): { source: string } | { error: { name: string; value: string; traceback: string } } {

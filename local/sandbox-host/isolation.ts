@@ -15,12 +15,12 @@ type Controller = (typeof CONTROLLERS)[number];
 export type IsolationMode = "auto" | "bubblewrap" | "none";
 
 export interface SandboxSpec {
+  /** Names the machine's cgroups. */
   id: string;
   /** Host directory bound as the sandbox's home. */
   homeDir: string;
   template: Template;
   allowInternetAccess: boolean;
-  env: Record<string, string>;
 }
 
 export interface Launch {
@@ -42,7 +42,7 @@ export class Isolation {
   private constructor(
     readonly bubblewrap: boolean,
     readonly limits: "cgroup-v1" | "prlimit",
-    private readonly python: string,
+    readonly python: string,
     private readonly runtimeDir: string,
     private readonly passwdDir: string,
   ) {}
@@ -78,7 +78,8 @@ export class Isolation {
     return lines;
   }
 
-  prepare(spec: SandboxSpec): Launch {
+  /** How to start the sandbox's supervisor, or `command` instead of it (the bench's baseline). */
+  prepare(spec: SandboxSpec, command?: string[]): Launch {
     const cgroups = this.limits === "cgroup-v1" ? createCgroups(spec.id, spec.template) : {};
     const home = this.bubblewrap ? SANDBOX_HOME : spec.homeDir;
     const runtimeDir = this.bubblewrap ? SANDBOX_RUNTIME : this.runtimeDir;
@@ -89,19 +90,17 @@ export class Isolation {
       LANG: "C.UTF-8",
       MPLBACKEND: "Agg",
       E2B_SANDBOX: "true",
-      E2B_SANDBOX_ID: spec.id,
       E2B_TEMPLATE_ID: spec.template.id,
-      ...spec.env,
     };
-    const agent = [this.python, "-u", join(runtimeDir, "agent.py")];
+    const agent = command ?? [this.python, "-u", join(runtimeDir, "agent.py")];
     const fenced = this.bubblewrap ? [...this.bubblewrapArgs(spec), ...agent] : agent;
     const limited = this.limits === "prlimit" ? prlimitArgs(spec.template, fenced) : fenced;
     const entries = Object.values(cgroups);
-    const [command, ...args] =
+    const [program, ...args] =
       entries.length > 0
         ? ["/bin/sh", "-c", 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 97; shift; done; shift; exec "$@"', "sh", ...entries, "--", ...limited]
         : limited;
-    return { command: command as string, args, env, home, runtimeDir, cgroups };
+    return { command: program as string, args, env, home, runtimeDir, cgroups };
   }
 
   private bubblewrapArgs(spec: SandboxSpec): string[] {
@@ -124,9 +123,14 @@ export class Isolation {
     return args;
   }
 
+  /** The processes in a sandbox's cgroups. */
+  members(cgroups: Launch["cgroups"]): number[] {
+    return cgroups.pids ? readPids(cgroups.pids) : [];
+  }
+
   /** Kills every process still in the sandbox's cgroups and removes them. */
   async release(cgroups: Launch["cgroups"]): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
+    for (let attempt = 0; attempt < 1000; attempt++) {
       let busy = false;
       for (const dir of Object.values(cgroups)) {
         if (!existsSync(dir)) continue;
@@ -144,7 +148,7 @@ export class Isolation {
         }
       }
       if (!busy) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 

@@ -1,34 +1,38 @@
 import type { Isolation } from "./isolation.js";
-import { Sandbox } from "./sandbox.js";
-import type { Template, Templates } from "./templates.js";
+import { Machine, type MachineSpec } from "./machine.js";
+import { Sandbox, type SandboxOptions } from "./sandbox.js";
+import type { Templates } from "./templates.js";
 
-export interface CreateRequest {
-  template: Template;
-  timeoutMs: number;
-  metadata: Record<string, string>;
-  envVars: Record<string, string>;
-  allowInternetAccess: boolean;
+export interface RegistryOptions {
+  maxSandboxes: number;
+  /** Machines kept started per template and network setting, so a create does not wait for one. */
+  warmMachines: number;
 }
 
-/** The running sandboxes of one host. A killed sandbox leaves the registry at once. */
+/** The running sandboxes of one host, and the warm machines waiting to become sandboxes. */
 export class SandboxRegistry {
   private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly warm = new Map<string, Machine[]>();
 
   constructor(
     readonly templates: Templates,
     private readonly isolation: Isolation,
     private readonly dataDir: string,
-    readonly maxSandboxes: number,
+    private readonly options: RegistryOptions,
   ) {}
 
   get size(): number {
     return this.sandboxes.size;
   }
 
-  create(request: CreateRequest): Sandbox {
-    const sandbox = new Sandbox({ ...request, dataDir: this.dataDir, isolation: this.isolation });
+  get maxSandboxes(): number {
+    return this.options.maxSandboxes;
+  }
+
+  create(spec: MachineSpec, options: SandboxOptions): Sandbox {
+    const sandbox = new Sandbox(this.takeMachine(spec), options);
     this.sandboxes.set(sandbox.id, sandbox);
-    void sandbox.gone.then(() => this.sandboxes.delete(sandbox.id));
+    void sandbox.machine.gone.then(() => this.sandboxes.delete(sandbox.id));
     return sandbox;
   }
 
@@ -43,6 +47,21 @@ export class SandboxRegistry {
   }
 
   async killAll(): Promise<void> {
-    await Promise.all([...this.sandboxes.values()].map((s) => s.kill("host stopped")));
+    const machines = [...this.warm.values()].flat();
+    this.warm.clear();
+    this.options.warmMachines = 0;
+    await Promise.all([...machines, ...[...this.sandboxes.values()].map((s) => s.machine)].map((m) => m.kill()));
+  }
+
+  private takeMachine(spec: MachineSpec): Machine {
+    const key = `${spec.template.id}/${spec.allowInternetAccess}`;
+    const pool = this.warm.get(key) ?? [];
+    this.warm.set(key, pool);
+    let machine = pool.shift();
+    while (machine && !machine.alive) machine = pool.shift();
+    setImmediate(() => {
+      while (pool.length < this.options.warmMachines) pool.push(new Machine(spec, this.isolation, this.dataDir));
+    });
+    return machine ?? new Machine(spec, this.isolation, this.dataDir);
   }
 }

@@ -28,6 +28,8 @@ export interface SandboxHostOptions {
   /** Enables `/_local/faults`, the fault-injection control endpoint. */
   faults?: boolean;
   maxSandboxes?: number;
+  /** Machines kept started ahead of demand per template and network setting (default 2). */
+  warmMachines?: number;
   keepaliveMs?: number;
 }
 
@@ -45,7 +47,10 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
   rmSync(join(dataDir, "sandboxes"), { recursive: true, force: true });
   mkdirSync(join(dataDir, "sandboxes"), { recursive: true });
   const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR, dataDir);
-  const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, options.maxSandboxes ?? 100);
+  const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, {
+    maxSandboxes: options.maxSandboxes ?? 100,
+    warmMachines: options.warmMachines ?? 2,
+  });
   const faults = new Faults(options.faults ?? false);
   const keepaliveMs = options.keepaliveMs ?? 5000;
 

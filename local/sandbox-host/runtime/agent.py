@@ -374,7 +374,12 @@ def write_file(req):
 
 def handle(req):
     op = req["op"]
-    if op == "exec":
+    if op == "configure":
+        # A machine is started ahead of demand; this makes it a particular sandbox.
+        os.environ.update(req["env"])
+        for ctx, lang in req["prestart"].items():
+            kernel_for(ctx, lang)
+    elif op == "exec":
         kernel_for(req["ctx"], req["lang"]).run(req)
     elif op == "context":
         kernel_for(req["ctx"], req["lang"], req.get("cwd"))
@@ -462,9 +467,6 @@ def main():
     set_nonblocking(PROTO)
     Requests()
     watcher = ChildWatcher()
-    for ctx, lang in CONFIG.get("prestart", {}).items():
-        kernel_for(ctx, lang)
-    emit({"type": "ready"})
     while True:
         flush_outbox()
         for sink in sinks:

@@ -134,6 +134,9 @@ def open_figures():
 
 def serve(requests_fd, events_fd):
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the kernel
+    # Whole lines, as a notebook shows them; a partial line goes out when the cell ends.
+    sys.stdout.reconfigure(line_buffering=True, write_through=False)
+    sys.stderr.reconfigure(line_buffering=True, write_through=False)
     cell = Cell(events_fd)
     with os.fdopen(requests_fd, "rb") as requests:
         for line in requests:
