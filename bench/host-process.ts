@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
 /** Runs `npm run sandbox-host`'s program in its own process, as a user would, and returns its URL. */
-export async function startHostProcess(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function startHostProcess(
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", "local/sandbox-host/main.ts"], {
     env: { ...process.env, SANDBOX_HOST_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "inherit"],

@@ -56,7 +56,8 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
   if (delay) await new Promise((resolve) => setTimeout(resolve, delay.ms));
   const failure = faults.takeCreateFailure();
   if (failure) {
-    const headers: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { "retry-after": String(failure.retryAfterSeconds) };
+    const headers: Record<string, string> =
+      failure.retryAfterSeconds === undefined ? {} : { "retry-after": String(failure.retryAfterSeconds) };
     const message = failure.status === 429 ? "Rate limit exceeded, please try again later." : "Failed to place sandbox";
     return sendApiError(res, failure.status, message, headers);
   }
@@ -67,7 +68,8 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
     return sendApiError(res, 429, `You have reached the maximum number of concurrent sandboxes (${registry.maxSandboxes})`);
   }
   const allow = body.allow_internet_access;
-  if (allow !== undefined && allow !== null && typeof allow !== "boolean") throw new HttpError(400, "allow_internet_access must be a boolean");
+  if (allow !== undefined && allow !== null && typeof allow !== "boolean")
+    throw new HttpError(400, "allow_internet_access must be a boolean");
   const sandbox = registry.create(
     { template, allowInternetAccess: allow ?? true },
     {
@@ -87,14 +89,23 @@ function list(res: ServerResponse, url: URL, registry: SandboxRegistry, paged: b
   sandboxes = sandboxes
     .filter((s) => Object.entries(wanted).every(([k, v]) => s.metadata[k] === v))
     .filter((s) => !template || s.template.id === template || s.template.aliases.includes(template))
-    .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.id.localeCompare(b.id));
-  if (!paged) return sendJson(res, 200, sandboxes.map(info));
+    .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : 1));
+  if (!paged) {
+    sendJson(res, 200, sandboxes.map(info));
+    return;
+  }
   const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || DEFAULT_PAGE, 1), 1000);
-  const after = url.searchParams.get("nextToken");
-  const start = after ? sandboxes.findIndex((s) => s.id === Buffer.from(after, "base64url").toString()) + 1 : 0;
-  const page = sandboxes.slice(start, start + limit);
+  const cursor = url.searchParams.get("nextToken");
+  if (cursor) {
+    // The token names the last sandbox of the previous page by start time and id, so a sandbox
+    // that ends between two pages shifts nothing.
+    const [at, id] = Buffer.from(cursor, "base64url").toString().split("/");
+    sandboxes = sandboxes.filter((s) => s.startedAt.getTime() > Number(at) || (s.startedAt.getTime() === Number(at) && s.id > (id ?? "")));
+  }
+  const page = sandboxes.slice(0, limit);
   const last = page.at(-1);
-  const headers: Record<string, string> = start + limit < sandboxes.length && last ? { "x-next-token": Buffer.from(last.id).toString("base64url") } : {};
+  const headers: Record<string, string> =
+    sandboxes.length > limit && last ? { "x-next-token": Buffer.from(`${last.startedAt.getTime()}/${last.id}`).toString("base64url") } : {};
   sendJson(res, 200, page.map(info), headers);
 }
 

@@ -20,7 +20,12 @@ export async function handleEnvd(req: IncomingMessage, res: ServerResponse, url:
   }
   if (method === "POST" && url.pathname === "/process.Process/Start") return startProcess(req, res, sandbox);
   if (method === "POST" && url.pathname.startsWith("/process.Process/")) {
-    return processControl(url.pathname.slice("/process.Process/".length), JSON.parse((await readBody(req)).toString() || "{}"), res, sandbox);
+    return processControl(
+      url.pathname.slice("/process.Process/".length),
+      JSON.parse((await readBody(req)).toString() || "{}"),
+      res,
+      sandbox,
+    );
   }
   return sendJson(res, 404, { code: "unimplemented", message: `${method} ${url.pathname} is not emulated by the local sandbox host` });
 }
@@ -98,6 +103,7 @@ async function startProcess(req: IncomingMessage, res: ServerResponse, sandbox: 
   const keepaliveS = Number(req.headers["keepalive-ping-interval"]) || 0;
 
   res.writeHead(200, { "content-type": "application/connect+json" });
+  res.flushHeaders();
   const timers: NodeJS.Timeout[] = [];
   let pid: number | undefined;
   const end = (error?: { code: string; message: string }) => {
@@ -108,7 +114,12 @@ async function startProcess(req: IncomingMessage, res: ServerResponse, sandbox: 
   };
   const requestId = sandbox.request(
     "spawn",
-    { argv: [start.process.cmd, ...(start.process.args ?? [])], env: start.process.envs ?? {}, cwd: start.process.cwd, stdin: start.stdin === true },
+    {
+      argv: [start.process.cmd, ...(start.process.args ?? [])],
+      env: start.process.envs ?? {},
+      cwd: start.process.cwd,
+      stdin: start.stdin === true,
+    },
     (event) => {
       switch (event.type) {
         case "start":
@@ -144,13 +155,20 @@ async function startProcess(req: IncomingMessage, res: ServerResponse, sandbox: 
 }
 
 function processControl(method: string, body: Record<string, unknown>, res: ServerResponse, sandbox: Sandbox): void {
-  if (method === "List") return sendJson(res, 200, { processes: [] });
+  if (method === "List") {
+    sendJson(res, 200, { processes: [] });
+    return;
+  }
   const selector = body.process as { pid?: number } | undefined;
   const target = selector?.pid === undefined ? undefined : sandbox.commands.get(selector.pid);
   if (!["SendSignal", "SendInput", "CloseStdin"].includes(method)) {
-    return sendJson(res, 404, { code: "unimplemented", message: `process.Process/${method} is not emulated by the local sandbox host` });
+    sendJson(res, 404, { code: "unimplemented", message: `process.Process/${method} is not emulated by the local sandbox host` });
+    return;
   }
-  if (target === undefined) return sendJson(res, 404, { code: "not_found", message: `process with pid ${selector?.pid} not found` });
+  if (target === undefined) {
+    sendJson(res, 404, { code: "not_found", message: `process with pid ${selector?.pid} not found` });
+    return;
+  }
   if (method === "SendSignal") {
     sandbox.request("signal", { target, signal: SIGNALS[String(body.signal)] ?? 9 });
   } else if (method === "SendInput") {

@@ -26,7 +26,13 @@ export interface InterpreterOptions {
 }
 
 /** The code interpreter's HTTP API (port 49999): `/execute` and `/contexts`. */
-export async function handleInterpreter(req: IncomingMessage, res: ServerResponse, url: URL, sandbox: Sandbox, options: InterpreterOptions): Promise<void> {
+export async function handleInterpreter(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  sandbox: Sandbox,
+  options: InterpreterOptions,
+): Promise<void> {
   const method = req.method ?? "GET";
   const [first, id, action] = url.pathname.split("/").filter(Boolean);
   if (first === "health" && method === "GET") return sendJson(res, 200, { status: "ok" });
@@ -78,6 +84,7 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
   }
 
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+  res.flushHeaders();
   const write = (event: Record<string, unknown>) => res.write(`${JSON.stringify(event)}\n`);
   const finish = () => {
     write({ type: "end_of_execution" });

@@ -66,7 +66,9 @@ export class Isolation {
 
   /** Lines to print at start; loud when sandboxes are not a security boundary. */
   describe(): string[] {
-    const lines = [`resource limits: ${this.limits === "cgroup-v1" ? "cgroup v1 (memory, pids, cpu)" : "prlimit (data size, process count)"}`];
+    const lines = [
+      `resource limits: ${this.limits === "cgroup-v1" ? "cgroup v1 (memory, pids, cpu)" : "prlimit (data size, process count)"}`,
+    ];
     if (this.bubblewrap) {
       lines.unshift("isolation: bubblewrap (user, pid, ipc, uts, mount and, without internet access, network namespaces)");
     } else {
@@ -98,7 +100,15 @@ export class Isolation {
     const entries = Object.values(cgroups);
     const [program, ...args] =
       entries.length > 0
-        ? ["/bin/sh", "-c", 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 97; shift; done; shift; exec "$@"', "sh", ...entries, "--", ...limited]
+        ? [
+            "/bin/sh",
+            "-c",
+            'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 97; shift; done; shift; exec "$@"',
+            "sh",
+            ...entries,
+            "--",
+            ...limited,
+          ]
         : limited;
     return { command: program as string, args, env, home, runtimeDir, cgroups };
   }
@@ -195,7 +205,9 @@ function findPython(): string {
 }
 
 function bubblewrapWorks(): boolean {
-  const probe = spawnSync("bwrap", ["--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "true"], { stdio: "ignore" });
+  const probe = spawnSync("bwrap", ["--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "true"], {
+    stdio: "ignore",
+  });
   return probe.status === 0;
 }
 

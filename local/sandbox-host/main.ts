@@ -1,5 +1,5 @@
-import { startSandboxHost } from "./server.js";
 import type { IsolationMode } from "./isolation.js";
+import { startSandboxHost } from "./server.js";
 
 // `npm run sandbox-host`: the E2B-compatible host on its own, for the SDK or any E2B client.
 const port = Number(process.env.SANDBOX_HOST_PORT ?? 3030);

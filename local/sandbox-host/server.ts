@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,7 +102,9 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((done, fail) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
-      fail(error.code === "EADDRINUSE" ? new Error(`port ${port} on 127.0.0.1 is already in use; set SANDBOX_HOST_PORT to another`) : error);
+      fail(
+        error.code === "EADDRINUSE" ? new Error(`port ${port} on 127.0.0.1 is already in use; set SANDBOX_HOST_PORT to another`) : error,
+      );
     });
     server.listen(port, "127.0.0.1", () => done());
   });

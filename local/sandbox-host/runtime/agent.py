@@ -120,6 +120,9 @@ def spawn(target, fds, cwd, env):
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.setpgid(0, 0)
+        # When the sandbox runs out of memory, the kernel kills user code before the supervisor.
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
         moved = {child_fd: fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for child_fd, fd in fds.items()}
         for child_fd, fd in moved.items():
             os.dup2(fd, child_fd, inheritable=True)
@@ -146,6 +149,8 @@ class Stream:
         sel.register(fd, selectors.EVENT_READ, self)
 
     def on_ready(self):
+        if self.fd is None:
+            return  # closed by an earlier event of the same wake-up
         data = read_available(self.fd)
         if data:
             self.owner.output(self.name, self.decode(data))
@@ -474,7 +479,10 @@ def main():
         sinks[:] = [s for s in sinks if s.fd is not None]
         wait = 0.05 if outbox or any(s.buf for s in sinks) else None
         for key, _ in sel.select(wait):
-            key.data.on_ready()
+            try:
+                key.data.on_ready()
+            except Exception as e:  # noqa: BLE001 - one broken child must not end the sandbox
+                print(f"supervisor: {type(e).__name__}: {e}", file=sys.stderr)
         watcher.reap()
 
 

@@ -1,0 +1,57 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type SandboxHost, type SandboxHostOptions, startSandboxHost } from "../../local/sandbox-host/server.js";
+
+export interface HostUnderTest {
+  host: SandboxHost;
+  dataDir: string;
+  /** Connection options for the real E2B SDK, pointing it at this host. */
+  sdk: { apiUrl: string; sandboxUrl: string; apiKey: string };
+  setFaults(plan: Record<string, unknown>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A sandbox host on a free loopback port, with its own data directory. */
+export async function startHost(options: SandboxHostOptions = {}): Promise<HostUnderTest> {
+  const dataDir = mkdtempSync(join(tmpdir(), "sandbox-host-test-"));
+  const host = await startSandboxHost({ port: 0, dataDir, warmMachines: 1, ...options });
+  return {
+    host,
+    dataDir,
+    sdk: { apiUrl: host.url, sandboxUrl: host.url, apiKey: options.apiKey ?? "test-key" },
+    async setFaults(plan) {
+      const res = await fetch(`${host.url}/_local/faults`, { method: "POST", body: JSON.stringify(plan) });
+      if (!res.ok) throw new Error(`setting faults failed: ${res.status} ${await res.text()}`);
+    },
+    async stop() {
+      await host.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Host processes whose environment names this sandbox: what is left of it on this machine. */
+export function processesOfSandbox(sandboxId: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+      if (environ.split("\0").includes(`E2B_SANDBOX_ID=${sandboxId}`)) found.push(Number(entry));
+    } catch {
+      // gone while we looked, or not ours to read
+    }
+  }
+  return found;
+}
+
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
