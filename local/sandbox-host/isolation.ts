@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Template } from "./templates.js";
 
@@ -9,6 +9,8 @@ export const SANDBOX_HOME = "/home/user";
 const SANDBOX_RUNTIME = "/opt/e2b-local";
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_PARENT = "runledger-sandbox-host";
+/** Each host process keeps its sandboxes' cgroups under its own pid, so one host never touches another's. */
+const CGROUP_HOST = String(process.pid);
 const CONTROLLERS = ["memory", "pids", "cpu", "cpuacct"] as const;
 type Controller = (typeof CONTROLLERS)[number];
 
@@ -162,6 +164,18 @@ export class Isolation {
     }
   }
 
+  /** Removes this host's cgroup directories once its sandboxes are gone. */
+  close(): void {
+    if (this.limits !== "cgroup-v1") return;
+    for (const controller of CONTROLLERS) {
+      try {
+        rmdirSync(join(CGROUP_ROOT, controller, CGROUP_PARENT, CGROUP_HOST));
+      } catch {
+        // another host in this process still uses it, or it is already gone
+      }
+    }
+  }
+
   /** Memory in use and CPU time used so far, from the cgroups when there are any. */
   usage(cgroups: Launch["cgroups"]): { memoryBytes: number; cpuNanos: number } | null {
     if (!cgroups.memory || !cgroups.cpuacct) return null;
@@ -213,7 +227,11 @@ function bubblewrapWorks(): boolean {
 
 function cgroupsWritable(): boolean {
   try {
-    for (const controller of CONTROLLERS) mkdirSync(join(CGROUP_ROOT, controller, CGROUP_PARENT), { recursive: true });
+    for (const controller of CONTROLLERS) {
+      const parent = join(CGROUP_ROOT, controller, CGROUP_PARENT);
+      mkdirSync(join(parent, CGROUP_HOST), { recursive: true });
+      removeCgroupsOfDeadHosts(parent);
+    }
     return true;
   } catch {
     return false;
@@ -223,7 +241,7 @@ function cgroupsWritable(): boolean {
 function createCgroups(id: string, template: Template): Launch["cgroups"] {
   const dirs: Launch["cgroups"] = {};
   for (const controller of CONTROLLERS) {
-    const dir = join(CGROUP_ROOT, controller, CGROUP_PARENT, id);
+    const dir = join(CGROUP_ROOT, controller, CGROUP_PARENT, CGROUP_HOST, id);
     mkdirSync(dir, { recursive: true });
     dirs[controller] = dir;
   }
@@ -235,6 +253,21 @@ function createCgroups(id: string, template: Template): Launch["cgroups"] {
   writeFileSync(join(dirs.cpu as string, "cpu.cfs_period_us"), "100000");
   writeFileSync(join(dirs.cpu as string, "cpu.cfs_quota_us"), String(template.cpuCount * 100000));
   return dirs;
+}
+
+/** A host that was killed leaves its sandboxes' cgroups behind: empty, since its sandboxes died with it. */
+function removeCgroupsOfDeadHosts(parent: string): void {
+  for (const host of readdirSync(parent)) {
+    if (!/^\d+$/.test(host) || existsSync(`/proc/${host}`)) continue;
+    try {
+      for (const sandbox of readdirSync(join(parent, host))) {
+        if (statSync(join(parent, host, sandbox)).isDirectory()) rmdirSync(join(parent, host, sandbox));
+      }
+      rmdirSync(join(parent, host));
+    } catch {
+      // still busy: a process outlived its host; left for the next start
+    }
+  }
 }
 
 function prlimitArgs(template: Template, command: string[]): string[] {

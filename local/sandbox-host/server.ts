@@ -93,6 +93,7 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
     registry,
     async close() {
       await registry.killAll();
+      isolation.close();
       server.closeAllConnections();
       await new Promise((done) => server.close(() => done(undefined)));
     },

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { IsolationMode } from "../../local/sandbox-host/isolation.js";
 import { type SandboxHost, type SandboxHostOptions, startSandboxHost } from "../../local/sandbox-host/server.js";
 
 export interface HostUnderTest {
@@ -15,7 +16,9 @@ export interface HostUnderTest {
 /** A sandbox host on a free loopback port, with its own data directory. */
 export async function startHost(options: SandboxHostOptions = {}): Promise<HostUnderTest> {
   const dataDir = mkdtempSync(join(tmpdir(), "sandbox-host-test-"));
-  const host = await startSandboxHost({ port: 0, dataDir, warmMachines: 1, ...options });
+  // SANDBOX_HOST_ISOLATION=none runs the suite as on a machine without bubblewrap.
+  const isolation = (process.env.SANDBOX_HOST_ISOLATION as IsolationMode | undefined) ?? "auto";
+  const host = await startSandboxHost({ port: 0, dataDir, warmMachines: 1, isolation, ...options });
   return {
     host,
     dataDir,

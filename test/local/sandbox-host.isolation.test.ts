@@ -14,7 +14,7 @@ beforeAll(async () => {
   t = await startHost();
   if (!t.host.isolation.bubblewrap) {
     console.warn(
-      "isolation tests skipped: bubblewrap is not installed (apt-get install bubblewrap), so sandboxes are not a security boundary here",
+      "isolation tests skipped: bubblewrap is not in use (not installed, or SANDBOX_HOST_ISOLATION=none), so sandboxes are not a security boundary here",
     );
   }
 });
