@@ -1,0 +1,33 @@
+import { neonConfig, Pool } from "@neondatabase/serverless";
+import { drizzle } from "drizzle-orm/neon-serverless";
+import * as schema from "./schema/index.js";
+
+export interface DatabaseConfig {
+  databaseUrl: string;
+  /**
+   * Where a WebSocket-to-Postgres proxy listens (`host:port/path`), for a Postgres that is not
+   * Neon; unset, the driver uses Neon's own endpoint for the URL's host.
+   */
+  wsProxy?: string;
+}
+
+export type Database = ReturnType<typeof drizzle<typeof schema>>;
+
+export interface DatabaseHandle {
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** A database client over the Neon serverless driver, in every environment. Close it when done. */
+export function createDatabase(config: DatabaseConfig): DatabaseHandle {
+  const proxy = config.wsProxy;
+  if (proxy) {
+    neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.pipelineTLS = false;
+    neonConfig.pipelineConnect = false;
+  }
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+  pool.on("error", () => {});
+  return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
+}

@@ -1,0 +1,67 @@
+import { sql } from "drizzle-orm";
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { keys } from "./keys.js";
+
+export const executionStatuses = ["queued", "running", "succeeded", "failed", "timed_out", "canceled", "error"] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+export const finalStatuses: readonly ExecutionStatus[] = ["succeeded", "failed", "timed_out", "canceled", "error"];
+
+export interface ExecutionFile {
+  path: string;
+  content: string;
+  encoding: "utf8" | "base64";
+}
+
+export interface ExecutionResult {
+  stdout: string;
+  stderr: string;
+  text: string | null;
+  results: Record<string, unknown>[];
+  error: { name: string; value: string; traceback: string } | null;
+  exit_code: number | null;
+  truncated: boolean;
+}
+
+/** The ledger: one row per execution, from submit to settlement. */
+export const executions = pgTable(
+  "executions",
+  {
+    id: text("id").primaryKey(),
+    keyId: text("key_id")
+      .notNull()
+      .references(() => keys.id, { onDelete: "restrict" }),
+    status: text("status", { enum: executionStatuses }).notNull(),
+    language: text("language").notNull(),
+    template: text("template").notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    code: text("code").notNull(),
+    env: jsonb("env").$type<Record<string, string>>().notNull(),
+    files: jsonb("files").$type<ExecutionFile[]>().notNull(),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull(),
+    webhookUrl: text("webhook_url"),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
+    sandboxId: text("sandbox_id"),
+    durationMs: integer("duration_ms"),
+    sandboxMs: integer("sandbox_ms"),
+    /** The budget period this execution is charged to (its creation's). */
+    periodStart: timestamp("period_start", { withTimezone: true, precision: 3 }).notNull(),
+    /** Price of one sandbox-second when it was submitted, in 1e-12 USD, so reports survive price changes. */
+    ratePicosPerSecond: bigint("rate_picos_per_second", { mode: "bigint" }).notNull(),
+    reservedMicros: bigint("reserved_micros", { mode: "bigint" }).notNull(),
+    costMicros: bigint("cost_micros", { mode: "bigint" }),
+    settledAt: timestamp("settled_at", { withTimezone: true, precision: 3 }),
+    result: jsonb("result").$type<ExecutionResult>(),
+    webhookStatus: text("webhook_status", { enum: ["pending", "delivered", "failed"] }),
+    webhookAttempts: integer("webhook_attempts").notNull().default(0),
+    webhookMessageId: text("webhook_message_id"),
+  },
+  (t) => [
+    index("executions_key_created_idx").on(t.keyId, t.id),
+    index("executions_active_idx").on(t.keyId).where(sql`${t.status} in ('queued', 'running')`),
+    check("executions_money_non_negative", sql`${t.reservedMicros} >= 0 and (${t.costMicros} is null or ${t.costMicros} >= 0)`),
+  ],
+);
+
+export type ExecutionRow = typeof executions.$inferSelect;

@@ -1,0 +1,5 @@
+export * from "./budgets.js";
+export * from "./deliveries.js";
+export * from "./executions.js";
+export * from "./keys.js";
+export * from "./requests.js";

@@ -1,0 +1,36 @@
+import { index, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { executions } from "./executions.js";
+import { keys } from "./keys.js";
+
+/** Signatures seen recently: a second use within the tolerance window is a replay. */
+export const requestNonces = pgTable(
+  "request_nonces",
+  {
+    keyId: text("key_id")
+      .notNull()
+      .references(() => keys.id, { onDelete: "cascade" }),
+    signature: text("signature").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ name: "request_nonces_pk", columns: [t.keyId, t.signature] }), index("request_nonces_expires_idx").on(t.expiresAt)],
+);
+
+/** `Idempotency-Key` → the execution it created, for 24 hours. */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    keyId: text("key_id")
+      .notNull()
+      .references(() => keys.id, { onDelete: "cascade" }),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    executionId: text("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "idempotency_keys_pk", columns: [t.keyId, t.idempotencyKey] }),
+    index("idempotency_keys_expires_idx").on(t.expiresAt),
+  ],
+);

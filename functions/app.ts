@@ -1,0 +1,83 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./context.js";
+import { ConfigError } from "./env.js";
+import { ApiError, type ErrorCode, errorStatus } from "./errors.js";
+import { adminAuth } from "./middleware/admin-auth.js";
+import { bodyLimits } from "./middleware/body-limits.js";
+import { requestId } from "./middleware/request-id.js";
+import { withServices } from "./middleware/services.js";
+import { verifySignature } from "./middleware/signature.js";
+import { registerAdminKeys } from "./routes/admin-keys.js";
+import { registerCancelExecution } from "./routes/executions-cancel.js";
+import { registerCreateExecution } from "./routes/executions-create.js";
+import { registerGetExecution } from "./routes/executions-get.js";
+import { registerListExecutions } from "./routes/executions-list.js";
+import { registerHealthz } from "./routes/healthz.js";
+import { registerOpenApi } from "./routes/openapi.js";
+
+/** The whole HTTP API: middleware in contract order, then one route per operation. */
+export function newApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const details = result.error.issues.map((issue) => ({ field: issue.path.join(".") || "(body)", message: issue.message }));
+        throw new ApiError("invalid_request", "the request does not match the schema", details);
+      }
+    },
+  });
+  app.use("*", requestId);
+  app.use("/v1/*", bodyLimits, withServices, verifySignature);
+  app.use("/admin/*", bodyLimits, withServices, adminAuth);
+  app.use("/healthz", withServices);
+
+  registerCreateExecution(app);
+  registerListExecutions(app);
+  registerGetExecution(app);
+  registerCancelExecution(app);
+  registerAdminKeys(app);
+  registerHealthz(app);
+  registerOpenApi(app);
+
+  app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((error, c) => errorResponse(c, toApiError(error, c.get("requestId"))));
+  return app;
+}
+
+function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      request_id: c.get("requestId"),
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
+  return c.json(body, error.status, error.headers);
+}
+
+/** Every failure becomes one of the contract's errors; only the platform's own failures are 5xx. */
+function toApiError(error: unknown, requestId: string): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 400) return new ApiError("invalid_json", "the body is not valid JSON");
+    const code = (Object.keys(errorStatus) as ErrorCode[]).find((k) => errorStatus[k] === error.status) ?? "internal";
+    return new ApiError(code, error.message);
+  }
+  if (error instanceof ConfigError) return new ApiError("internal", error.message);
+  if (isDatabaseUnreachable(error)) {
+    return new ApiError("unavailable", "the database is not answering; try again shortly", undefined, { "Retry-After": "5" });
+  }
+  const described = error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : "non-error thrown";
+  console.error(`request ${requestId} failed: ${described}`);
+  return new ApiError("internal", "an internal error occurred; quote the request id when reporting it");
+}
+
+function isDatabaseUnreachable(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : "";
+  return (
+    /websocket|ECONNREFUSED|connection terminated|Connection closed|connect|the database system is/i.test(text) &&
+    !/violates|syntax/i.test(text)
+  );
+}

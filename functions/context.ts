@@ -1,0 +1,32 @@
+import type { Database } from "../db/client.js";
+import type { KeyRow } from "../db/schema/index.js";
+import type { Config, Env } from "./env.js";
+import type { Clock } from "./services/clock.js";
+import type { Pricing } from "./services/pricing.js";
+import type { SandboxProvider } from "./services/sandbox-provider.js";
+import type { SecretBox } from "./services/secrets.js";
+
+/** Everything a route or consumer needs, built once per request or queue batch (services.ts). */
+export interface Services {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  secrets: SecretBox;
+  pricing: Pricing;
+  sandboxes: SandboxProvider;
+  queue: Env["RUNS"];
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    services: Services;
+    /** The authenticated key, set by the signature middleware. */
+    key: KeyRow;
+    /** The request body exactly as sent. */
+    rawBody: Uint8Array;
+    /** A resend of a signed POST that carries an Idempotency-Key: answered by idempotency. */
+    resend: boolean;
+  };
+}

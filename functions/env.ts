@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+/** Bindings that are not plain strings. */
+export interface Bindings {
+  RUNS: Queue<RunMessage>;
+}
+
+export interface RunMessage {
+  executionId: string;
+}
+
+const flag = z
+  .enum(["true", "false"])
+  .default("false")
+  .transform((v) => v === "true");
+
+/** The deployment's configuration: vars and secrets, parsed once at the edge of each handler. */
+export const zEnv = z.object({
+  DATABASE_URL: z.string().url(),
+  /** Only for a Postgres that is not Neon: the WebSocket proxy in front of it (local mode). */
+  NEON_WS_PROXY: z.string().optional(),
+  ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
+  /** Base64 of 32 bytes: the key-encryption key for secrets at rest. */
+  SECRET_ENCRYPTION_KEY: z.string().refine((v) => {
+    try {
+      return atob(v).length === 32;
+    } catch {
+      return false;
+    }
+  }, "SECRET_ENCRYPTION_KEY must be base64 of 32 bytes"),
+  E2B_API_KEY: z.string().min(1),
+  E2B_API_URL: z.string().url().optional(),
+  E2B_SANDBOX_URL: z.string().url().optional(),
+  DEFAULT_TEMPLATE: z.string().default("code-interpreter-v1"),
+  /** JSON overriding prices and template sizes; see services/pricing.ts. */
+  PRICING: z.string().optional(),
+  /** Local mode: webhook URLs may be http and point at loopback or private hosts. */
+  ALLOW_PRIVATE_WEBHOOKS: flag,
+  OUTPUT_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  RESULTS_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+});
+
+export type Config = z.infer<typeof zEnv>;
+export type Env = Bindings & Record<string, unknown>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment or throws one readable error naming every bad setting. */
+export function parseConfig(env: Record<string, unknown>): Config {
+  const parsed = zEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`the deployment is misconfigured: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}

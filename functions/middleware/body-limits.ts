@@ -1,0 +1,60 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context.js";
+import { ApiError } from "../errors.js";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Refuses what must not be parsed, before anything else: a body that is not JSON (415) or is
+ * over 1 MiB (413, decided from Content-Length when sent, else while reading). Keeps the raw bytes.
+ */
+export const bodyLimits: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const declared = c.req.header("content-length");
+  const hasBody = (declared !== undefined && declared !== "0") || c.req.header("transfer-encoding") !== undefined;
+  if (hasBody) {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/json") throw new ApiError("unsupported_media_type", "send the body as application/json");
+    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES)
+      throw new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  const body = hasBody ? await readCapped(c.req.raw) : new Uint8Array();
+  c.set("rawBody", body);
+  // Later readers (the JSON validator) parse these same bytes.
+  // Hono keeps promises in this cache, though its type says otherwise.
+  c.req.bodyCache.arrayBuffer = Promise.resolve(body.buffer) as unknown as ArrayBuffer;
+  await next();
+};
+
+async function readCapped(request: Request): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+/** A body, when there is one, must be UTF-8 JSON: checked once the caller is known. */
+export function assertJson(body: Uint8Array): void {
+  if (body.length === 0) return;
+  try {
+    JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch {
+    throw new ApiError("invalid_json", "the body is not valid JSON");
+  }
+}

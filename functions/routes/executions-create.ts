@@ -1,0 +1,110 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { finalStatuses } from "../../db/schema/index.js";
+import type { AppEnv } from "../context.js";
+import { ApiError, invalidField } from "../errors.js";
+import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
+import { zExecution, zExecutionCreate } from "../schemas/execution.js";
+import { executionView } from "../services/execution-view.js";
+import { loadExecution, submitExecution } from "../services/ledger.js";
+import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
+import { sha256Hex } from "../services/signing.js";
+import { checkWebhookUrl } from "../services/webhook-url.js";
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+const WAIT_POLL_MS = 200;
+
+export const createExecutionRoute = createRoute({
+  method: "post",
+  path: "/v1/executions",
+  summary: "Submit code to run in a sandbox",
+  security: signedSecurity,
+  request: {
+    headers: z.object({
+      "idempotency-key": z
+        .string()
+        .optional()
+        .openapi({ description: "1–255 printable characters; repeats within 24 h answer the original execution" }),
+    }),
+    query: z.object({
+      wait: z
+        .string()
+        .regex(/^\d+$/, "must be a whole number of seconds")
+        .transform(Number)
+        .pipe(z.number().int().min(0).max(60))
+        .optional()
+        .openapi({ type: "integer", description: "seconds (0–60) to hold the response until the execution finishes" }),
+    }),
+    body: { content: { "application/json": { schema: zExecutionCreate } }, required: true },
+  },
+  responses: {
+    200: {
+      description: "Finished within `wait`, or a repeat of an earlier request (`Idempotent-Replayed: true`)",
+      content: { "application/json": { schema: zExecution } },
+    },
+    202: {
+      description: "Accepted and queued (or still running when `wait` ran out)",
+      content: { "application/json": { schema: zExecution } },
+    },
+    ...errorResponses(
+      ...signedRouteErrors,
+      "invalid_request",
+      "template_not_allowed",
+      "idempotency_conflict",
+      "budget_exceeded",
+      "concurrency_limit",
+    ),
+  },
+});
+
+export type CreateExecutionRequest = z.infer<typeof zExecutionCreate>;
+
+export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createExecutionRoute, async (c) => {
+    const input = c.req.valid("json");
+    const { wait } = c.req.valid("query");
+    const key = c.get("key");
+    const { db, config, pricing, clock, queue } = c.get("services");
+
+    const template = input.template ?? config.DEFAULT_TEMPLATE;
+    if (key.templates && !key.templates.includes(template)) {
+      throw new ApiError("template_not_allowed", `this key may use only: ${key.templates.join(", ")}`);
+    }
+    const spec = pricing.templates[template];
+    if (!spec) throw invalidField("template", `unknown template; known: ${Object.keys(pricing.templates).join(", ")}`);
+    if (!spec.languages.includes(input.language))
+      throw invalidField("language", `template ${template} runs only: ${spec.languages.join(", ")}`);
+    if (input.timeout_ms > key.maxTimeoutMs) throw invalidField("timeout_ms", `must be at most ${key.maxTimeoutMs} for this key`);
+    const webhookUrl = input.webhook_url === undefined ? undefined : checkWebhookUrl(input.webhook_url, config.ALLOW_PRIVATE_WEBHOOKS);
+
+    const idempotencyKey = c.req.header("idempotency-key");
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+      throw invalidField("Idempotency-Key", "must be 1–255 printable ASCII characters");
+    const rate = ratePicosPerSecond(pricing, spec);
+    const { row, replayed } = await submitExecution(
+      db,
+      key,
+      {
+        input: { ...input, template, webhook_url: webhookUrl },
+        ratePicosPerSecond: rate,
+        reserveMicros: reserveMicros(pricing, rate, input.timeout_ms),
+        idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
+        resend: c.get("resend"),
+      },
+      clock,
+    );
+    c.header("Location", `/v1/executions/${row.id}`);
+    if (replayed) {
+      c.header("Idempotent-Replayed", "true");
+      return c.json(executionView(row), 200);
+    }
+    await queue.send({ executionId: row.id });
+
+    let current = row;
+    const deadline = clock.now().getTime() + (wait ?? 0) * 1000;
+    while (!finalStatuses.includes(current.status) && clock.now().getTime() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      current = (await loadExecution(db, row.id)) ?? current;
+    }
+    return c.json(executionView(current), finalStatuses.includes(current.status) && wait !== undefined ? 200 : 202);
+  });
+}

@@ -1,0 +1,25 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../context.js";
+import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
+import { zExecution, zExecutionIdParam } from "../schemas/execution.js";
+import { executionView } from "../services/execution-view.js";
+import { getExecution } from "../services/ledger.js";
+
+export const getExecutionRoute = createRoute({
+  method: "get",
+  path: "/v1/executions/{id}",
+  summary: "One execution of this key",
+  security: signedSecurity,
+  request: { params: zExecutionIdParam },
+  responses: {
+    200: { description: "The execution", content: { "application/json": { schema: zExecution } } },
+    ...errorResponses(...signedRouteErrors, "not_found"),
+  },
+});
+
+export function registerGetExecution(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(getExecutionRoute, async (c) => {
+    const row = await getExecution(c.get("services").db, c.get("key").id, c.req.valid("param").id);
+    return c.json(executionView(row), 200);
+  });
+}

@@ -1,0 +1,42 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { executionStatuses } from "../../db/schema/index.js";
+import type { AppEnv } from "../context.js";
+import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
+import { zExecutionList } from "../schemas/execution.js";
+import { executionView } from "../services/execution-view.js";
+import { listExecutions } from "../services/ledger.js";
+
+export const listExecutionsRoute = createRoute({
+  method: "get",
+  path: "/v1/executions",
+  summary: "This key's executions, newest first",
+  security: signedSecurity,
+  request: {
+    query: z.object({
+      status: z.enum(executionStatuses).optional(),
+      limit: z
+        .string()
+        .regex(/^\d+$/, "must be a whole number")
+        .transform(Number)
+        .pipe(z.number().int().min(1).max(100))
+        .optional()
+        .openapi({ type: "integer", description: "1–100, default 20" }),
+      cursor: z
+        .string()
+        .regex(/^exe_[0-9a-z]{24}$/, "must be a next_cursor from an earlier page")
+        .optional(),
+    }),
+  },
+  responses: {
+    200: { description: "A page of executions", content: { "application/json": { schema: zExecutionList } } },
+    ...errorResponses(...signedRouteErrors, "invalid_request"),
+  },
+});
+
+export function registerListExecutions(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(listExecutionsRoute, async (c) => {
+    const { status, limit, cursor } = c.req.valid("query");
+    const page = await listExecutions(c.get("services").db, c.get("key").id, { status, limit: limit ?? 20, cursor });
+    return c.json({ data: page.rows.map(executionView), next_cursor: page.nextCursor }, 200);
+  });
+}

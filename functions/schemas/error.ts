@@ -1,0 +1,47 @@
+import { z } from "@hono/zod-openapi";
+import { type ErrorCode, errorStatus } from "../errors.js";
+
+export const zError = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      request_id: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi("Error");
+
+/** OpenAPI responses for the errors a route can answer, grouped by status. */
+export function errorResponses(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [status, { description: list.join(", "), content: { "application/json": { schema: zError } } }]),
+  );
+}
+
+/** Errors every signed route can answer. */
+export const signedRouteErrors = [
+  "unauthorized",
+  "timestamp_out_of_range",
+  "replayed_request",
+  "key_revoked",
+  "invalid_json",
+  "payload_too_large",
+  "unsupported_media_type",
+  "internal",
+  "unavailable",
+] as const satisfies readonly ErrorCode[];
+
+export const adminRouteErrors = [
+  "unauthorized",
+  "invalid_json",
+  "payload_too_large",
+  "unsupported_media_type",
+  "internal",
+  "unavailable",
+] as const satisfies readonly ErrorCode[];
+
+export const signedSecurity = [{ RunledgerKey: [], RunledgerTimestamp: [], RunledgerSignature: [] }];
+export const adminSecurity = [{ AdminToken: [] }];

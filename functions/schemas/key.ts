@@ -1,0 +1,67 @@
+import { z } from "@hono/zod-openapi";
+import { budgetPeriods } from "../../db/schema/index.js";
+import { usdToMicros } from "../money.js";
+
+/** Money in: a decimal string or a JSON number with at most 6 places. */
+export const zUsd = z
+  .union([z.string(), z.number()])
+  .refine((v) => usdToMicros(v) !== null, { message: "must be a non-negative amount of US dollars with at most 6 decimal places" })
+  .transform((v) => usdToMicros(v) as bigint)
+  .openapi({ type: "string", example: "25.00" });
+
+const zTemplates = z.array(z.string().min(1).max(128)).min(1).max(64);
+
+export const zKeyCreate = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    budget_usd: zUsd,
+    budget_period: z.enum(budgetPeriods),
+    max_timeout_ms: z
+      .number()
+      .int()
+      .min(1000)
+      .max(24 * 60 * 60 * 1000)
+      .default(300_000),
+    max_concurrency: z.number().int().min(1).max(1000).default(10),
+    templates: zTemplates.optional(),
+  })
+  .openapi("KeyCreate");
+
+export const zKeyPatch = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    budget_usd: zUsd.optional(),
+    budget_period: z.enum(budgetPeriods).optional(),
+    max_timeout_ms: z
+      .number()
+      .int()
+      .min(1000)
+      .max(24 * 60 * 60 * 1000)
+      .optional(),
+    max_concurrency: z.number().int().min(1).max(1000).optional(),
+    /** An empty list is not allowed; to allow every template again, send the string "all". */
+    templates: z.union([zTemplates, z.literal("all")]).optional(),
+  })
+  .openapi("KeyPatch");
+
+export const zKey = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    budget_usd: z.string(),
+    budget_period: z.enum(budgetPeriods),
+    max_timeout_ms: z.number().int(),
+    max_concurrency: z.number().int(),
+    templates: z.array(z.string()).nullable(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi("Key");
+
+export const zKeyWithSecrets = zKey.extend({ secret: z.string(), webhook_secret: z.string() }).openapi("KeyWithSecrets");
+export const zRotated = z.object({ secret: z.string(), previous_valid_until: z.string() }).openapi("RotatedSecret");
+export const zKeyIdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+export type KeyCreate = z.infer<typeof zKeyCreate>;
+export type KeyPatch = z.infer<typeof zKeyPatch>;
+export type Key = z.infer<typeof zKey>;

@@ -1,0 +1,26 @@
+import { createDatabase } from "../db/client.js";
+import type { Services } from "./context.js";
+import { type Env, parseConfig } from "./env.js";
+import { type Clock, systemClock } from "./services/clock.js";
+import { loadPricing } from "./services/pricing.js";
+import { E2bSandboxProvider } from "./services/sandbox-provider.js";
+import { SecretBox } from "./services/secrets.js";
+
+/**
+ * Builds the services for one request or queue batch. The database client is not shared across
+ * requests (a Worker cannot reuse a socket between them): call `close` when done.
+ */
+export async function buildServices(env: Env, clock: Clock = systemClock): Promise<{ services: Services; close(): Promise<void> }> {
+  const config = parseConfig(env);
+  const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const services: Services = {
+    config,
+    db: database.db,
+    clock,
+    secrets: await SecretBox.fromBase64(config.SECRET_ENCRYPTION_KEY),
+    pricing: loadPricing(config.PRICING),
+    sandboxes: new E2bSandboxProvider({ apiKey: config.E2B_API_KEY, apiUrl: config.E2B_API_URL, sandboxUrl: config.E2B_SANDBOX_URL }),
+    queue: env.RUNS,
+  };
+  return { services, close: () => database.close().catch(() => {}) };
+}

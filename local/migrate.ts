@@ -1,0 +1,28 @@
+import { fileURLToPath } from "node:url";
+import { neonConfig } from "@neondatabase/serverless";
+import { migrate } from "drizzle-orm/neon-serverless/migrator";
+import ws from "ws";
+import { createDatabase } from "../db/client.js";
+
+const MIGRATIONS = fileURLToPath(new URL("../db/migrations", import.meta.url));
+
+/** Applies the committed migrations through the same driver the Worker uses. */
+export async function applyMigrations(databaseUrl: string, wsProxy?: string): Promise<void> {
+  neonConfig.webSocketConstructor = ws;
+  const { db, close } = createDatabase({ databaseUrl, wsProxy });
+  try {
+    await migrate(db, { migrationsFolder: MIGRATIONS });
+  } finally {
+    await close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error("set DATABASE_URL to the Postgres to migrate");
+    process.exit(1);
+  }
+  await applyMigrations(url, process.env.NEON_WS_PROXY || undefined);
+  console.log("migrations applied");
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { applyMigrations } from "./migrate.js";
+import { type NeonProxy, startNeonProxy } from "./neon-proxy.js";
+import { assertPortFree, freePort } from "./ports.js";
+import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
+import { type SandboxHost, startSandboxHost } from "./sandbox-host/server.js";
+import { type LocalWorker, startLocalWorker } from "./worker.js";
+
+export interface StackOptions {
+  /** Where Postgres keeps its data and the Worker its local state. */
+  dataDir: string;
+  port: number;
+  adminToken: string;
+  /** The key-encryption key for secrets at rest (base64 of 32 bytes). */
+  secretEncryptionKey: string;
+  /** Use this Postgres instead of starting one. */
+  databaseUrl?: string;
+  /** Use real E2B (with no E2B_API_URL) instead of the local sandbox host. */
+  e2bApiKey?: string;
+  e2bApiUrl?: string;
+  /** Seconds between cron ticks; 0 leaves ticking to the caller. */
+  cronIntervalS?: number;
+  sandboxHostFaults?: boolean;
+}
+
+export interface Stack {
+  url: string;
+  databaseUrl: string;
+  wsProxy: string | undefined;
+  sandboxHost: SandboxHost | undefined;
+  worker: LocalWorker;
+  stop(): Promise<void>;
+}
+
+export function newSecretEncryptionKey(): string {
+  return randomBytes(32).toString("base64");
+}
+
+/**
+ * The whole system on loopback: a real Postgres (embedded unless a URL is given), migrations, the
+ * WebSocket proxy the Neon driver needs to reach it, the E2B-compatible sandbox host (unless real
+ * E2B is configured), and the Worker in workerd with its Queue and cron.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dataDir = resolve(options.dataDir);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => {});
+  };
+  try {
+    await assertPortFree(options.port, "the Worker");
+    mkdirSync(dataDir, { recursive: true });
+
+    let postgres: LocalPostgres | undefined;
+    let proxy: NeonProxy | undefined;
+    let databaseUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      postgres = await startLocalPostgres(dataDir, await freePort());
+      stops.push(() => (postgres as LocalPostgres).stop());
+      databaseUrl = postgres.url;
+    }
+    const url = new URL(databaseUrl);
+    const isNeon = url.hostname.endsWith(".neon.tech");
+    if (!isNeon) {
+      proxy = await startNeonProxy(`${url.hostname}:${url.port || 5432}`);
+      stops.push(() => (proxy as NeonProxy).close());
+    }
+    await applyMigrations(databaseUrl, proxy?.address);
+
+    let sandboxHost: SandboxHost | undefined;
+    const e2b: Record<string, string> = {};
+    if (options.e2bApiKey && !options.e2bApiUrl) {
+      e2b.E2B_API_KEY = options.e2bApiKey;
+    } else if (options.e2bApiUrl) {
+      Object.assign(e2b, { E2B_API_KEY: options.e2bApiKey ?? "local", E2B_API_URL: options.e2bApiUrl, E2B_SANDBOX_URL: options.e2bApiUrl });
+    } else {
+      sandboxHost = await startSandboxHost({ port: 0, dataDir: join(dataDir, "sandbox-host"), faults: options.sandboxHostFaults });
+      stops.push(() => (sandboxHost as SandboxHost).close());
+      Object.assign(e2b, { E2B_API_KEY: "local", E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
+    }
+
+    const worker = await startLocalWorker({
+      port: options.port,
+      persistTo: join(dataDir, "wrangler"),
+      vars: {
+        DATABASE_URL: databaseUrl,
+        ...(proxy ? { NEON_WS_PROXY: proxy.address } : {}),
+        ADMIN_TOKEN: options.adminToken,
+        SECRET_ENCRYPTION_KEY: options.secretEncryptionKey,
+        ALLOW_PRIVATE_WEBHOOKS: "true",
+        ...e2b,
+      },
+    });
+    stops.push(() => worker.stop());
+    if (options.cronIntervalS) {
+      const timer = setInterval(() => void worker.tick().catch(() => {}), options.cronIntervalS * 1000);
+      stops.push(async () => clearInterval(timer));
+    }
+    return { url: worker.url, databaseUrl, wsProxy: proxy?.address, sandboxHost, worker, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
