@@ -76,9 +76,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } else if (options.e2bApiUrl) {
       Object.assign(e2b, { E2B_API_KEY: options.e2bApiKey ?? "local", E2B_API_URL: options.e2bApiUrl, E2B_SANDBOX_URL: options.e2bApiUrl });
     } else {
-      sandboxHost = await startSandboxHost({ port: 0, dataDir: join(dataDir, "sandbox-host"), faults: options.sandboxHostFaults });
+      // A key of its own, so code inside a sandbox cannot drive the host's control plane over loopback.
+      const apiKey = `local_${randomBytes(16).toString("hex")}`;
+      sandboxHost = await startSandboxHost({ port: 0, apiKey, dataDir: join(dataDir, "sandbox-host"), faults: options.sandboxHostFaults });
       stops.push(() => (sandboxHost as SandboxHost).close());
-      Object.assign(e2b, { E2B_API_KEY: "local", E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
+      Object.assign(e2b, { E2B_API_KEY: apiKey, E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
     }
 
     const worker = await startLocalWorker({

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gunzipSync } from "node:zlib";
-import { HttpError, readBody, sendEmpty, sendJson } from "./http.js";
+import { HttpError, MAX_BODY_BYTES, readBody, sendEmpty, sendJson } from "./http.js";
 import type { AgentEvent, Sandbox } from "./sandbox.js";
 
 const END_STREAM = 0x02;
@@ -70,7 +70,7 @@ async function writeFiles(req: IncomingMessage, res: ServerResponse, sandbox: Sa
       uploads.push({ path: path ?? part.name, data: Buffer.from(await part.arrayBuffer()) });
     }
   } else {
-    const raw = req.headers["content-encoding"] === "gzip" ? gunzipSync(body) : body;
+    const raw = req.headers["content-encoding"] === "gzip" ? gunzipSync(body, { maxOutputLength: MAX_BODY_BYTES }) : body;
     uploads.push({ path: requiredPath(path), data: raw });
   }
   if (uploads.length === 0) throw new HttpError(400, "no file in the request");
@@ -135,12 +135,20 @@ async function startProcess(req: IncomingMessage, res: ServerResponse, sandbox: 
           res.write(frame({ event: { end: { exitCode: event.exitCode, exited: true, status: event.status } } }));
           end();
           break;
+        case "spawn_error":
+          end({ code: "resource_exhausted", message: String(event.message) });
+          break;
         case "sandbox_gone":
           end({ code: "unavailable", message: "the sandbox was killed" });
           break;
       }
     },
   );
+  // A caller that goes away leaves its command running, as envd does; only our timers stop.
+  res.on("close", () => {
+    for (const timer of timers) clearTimeout(timer);
+    sandbox.stopListening(requestId);
+  });
   if (keepaliveS > 0) {
     timers.push(setInterval(() => res.write(frame({ event: { keepalive: {} } })), keepaliveS * 1000));
   }

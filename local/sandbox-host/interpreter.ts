@@ -36,7 +36,11 @@ export async function handleInterpreter(
   const method = req.method ?? "GET";
   const [first, id, action] = url.pathname.split("/").filter(Boolean);
   if (first === "health" && method === "GET") return sendJson(res, 200, { status: "ok" });
-  if (first === "execute" && method === "POST") return execute(req, res, sandbox, options);
+  if (first === "execute" && method === "POST") {
+    if (req.headers["x-access-token"] !== sandbox.envdAccessToken)
+      throw new HttpError(401, "unauthorized access, please provide a valid access token");
+    return execute(req, res, sandbox, options);
+  }
   if (first === "contexts") {
     if (id === undefined && method === "POST") return createContext(req, res, sandbox);
     if (id === undefined && method === "GET") return sendJson(res, 200, [...sandbox.codeContexts.values()]);

@@ -1,6 +1,18 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import type { Template } from "./templates.js";
 
 /** The path of the sandbox's home directory as the code inside sees it (E2B's). */
@@ -283,11 +295,23 @@ function readPids(dir: string): number[] {
   }
 }
 
-/** Install prefixes of interpreters that live outside /usr, so they can be mounted read-only. */
+/**
+ * Install prefixes of interpreters that live outside /usr, so they can be mounted read-only: only
+ * a prefix that looks like one (`bin/` beside `lib/`), never a home directory or the root.
+ */
 function hostDirsOutsideUsr(executables: string[]): string[] {
   const dirs = new Set<string>();
   for (const executable of executables) {
-    if (!executable.startsWith("/usr/")) dirs.add(dirname(dirname(executable)));
+    const real = realpathSync(executable);
+    if (real.startsWith("/usr/")) continue;
+    const prefix = dirname(dirname(real));
+    const isPrefix = existsSync(join(prefix, "lib")) && basename(dirname(real)) === "bin";
+    if (!isPrefix || prefix === "/" || prefix === homedir() || prefix === dirname(homedir())) {
+      throw new Error(
+        `${executable} is not in an install prefix that can be mounted into sandboxes; install it under /usr or its own prefix`,
+      );
+    }
+    dirs.add(prefix);
   }
   return [...dirs];
 }

@@ -59,7 +59,7 @@ export class Machine {
     });
     this.process.stdin?.on("error", () => {});
     const lines = createInterface({ input: this.process.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => this.dispatch(JSON.parse(line) as AgentEvent));
+    lines.on("line", (line) => this.receive(line));
     this.gone = new Promise((resolve) => {
       this.process.once("exit", () => {
         this.killed = true;
@@ -67,7 +67,9 @@ export class Machine {
         this.listeners.clear();
         void this.isolation.release(this.launch.cgroups).then(() => {
           resolve();
-          void rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+          rm(this.dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+            console.error(`sandbox host: could not remove ${this.dir}: ${error.message}`),
+          );
         });
       });
       this.process.once("error", () => this.process.emit("exit"));
@@ -140,12 +142,28 @@ export class Machine {
     };
   }
 
-  private dispatch(event: AgentEvent): void {
+  /** The host's processes of this machine: its supervisor's whole tree, as seen from here. */
+  processIds(): number[] {
+    const pid = this.process.pid;
+    return pid === undefined || this.killed ? [] : [pid, ...descendants(pid)];
+  }
+
+  /** One line from the supervisor. Code in the sandbox could forge one, so a bad line ends the machine, not the host. */
+  private receive(line: string): void {
+    let event: AgentEvent;
+    try {
+      event = JSON.parse(line) as AgentEvent;
+      if (typeof event !== "object" || event === null || typeof event.type !== "string") throw new Error("not an event");
+    } catch {
+      console.error("sandbox host: a supervisor broke the protocol; killing its sandbox");
+      void this.kill();
+      return;
+    }
     if (event.type === "agent_error") {
       console.error(`sandbox supervisor refused a request: ${String(event.message)}`);
       return;
     }
-    if (event.id !== undefined) this.listeners.get(event.id)?.(event);
+    if (typeof event.id === "string") this.listeners.get(event.id)?.(event);
   }
 }
 

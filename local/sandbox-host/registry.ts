@@ -60,7 +60,11 @@ export class SandboxRegistry {
     let machine = pool.shift();
     while (machine && !machine.alive) machine = pool.shift();
     setImmediate(() => {
-      while (pool.length < this.options.warmMachines) pool.push(new Machine(spec, this.isolation, this.dataDir));
+      try {
+        while (pool.length < this.options.warmMachines) pool.push(new Machine(spec, this.isolation, this.dataDir));
+      } catch (error) {
+        console.error(`sandbox host: could not start a warm machine: ${(error as Error).message}`);
+      }
     });
     return machine ?? new Machine(spec, this.isolation, this.dataDir);
   }

@@ -44,8 +44,13 @@ export interface SandboxHost {
 /** Starts the E2B-compatible host on 127.0.0.1: control plane and sandbox traffic on one port. */
 export async function startSandboxHost(options: SandboxHostOptions = {}): Promise<SandboxHost> {
   const dataDir = resolve(options.dataDir ?? join(".runledger", "sandbox-host"));
-  rmSync(join(dataDir, "sandboxes"), { recursive: true, force: true });
-  mkdirSync(join(dataDir, "sandboxes"), { recursive: true });
+  try {
+    // What a previous run left: its sandboxes died with it.
+    rmSync(join(dataDir, "sandboxes"), { recursive: true, force: true });
+    mkdirSync(join(dataDir, "sandboxes"), { recursive: true });
+  } catch (error) {
+    throw new Error(`the data directory ${dataDir} is not usable: ${(error as Error).message}`);
+  }
   const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR, dataDir);
   const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, {
     maxSandboxes: options.maxSandboxes ?? 100,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IsolationMode } from "../../local/sandbox-host/isolation.js";
@@ -34,19 +34,22 @@ export async function startHost(options: SandboxHostOptions = {}): Promise<HostU
   };
 }
 
-/** Host processes whose environment names this sandbox: what is left of it on this machine. */
-export function processesOfSandbox(sandboxId: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+/** This machine's processes of a running sandbox: its supervisor and everything below it. */
+export function processesOf(t: HostUnderTest, sandboxId: string): number[] {
+  const machine = t.host.registry.get(sandboxId)?.machine;
+  if (!machine) throw new Error(`sandbox ${sandboxId} is not running`);
+  return machine.processIds();
+}
+
+/** Those of `pids` still alive (zombies count as gone). */
+export function stillAlive(pids: number[]): number[] {
+  return pids.filter((pid) => {
     try {
-      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-      if (environ.split("\0").includes(`E2B_SANDBOX_ID=${sandboxId}`)) found.push(Number(entry));
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
     } catch {
-      // gone while we looked, or not ours to read
+      return false;
     }
-  }
-  return found;
+  });
 }
 
 export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {

@@ -43,6 +43,13 @@ def flush_outbox():
         del outbox[:written]
 
 
+def signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
 def set_nonblocking(fd):
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 
@@ -187,7 +194,12 @@ class Command:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         stdin = in_r if req.get("stdin") else DEVNULL
-        self.pid = spawn(req["argv"], {0: stdin, 1: out_w, 2: err_w}, req.get("cwd") or HOME, env)
+        try:
+            self.pid = spawn(req["argv"], {0: stdin, 1: out_w, 2: err_w}, req.get("cwd") or HOME, env)
+        except OSError:
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise
         for fd in (in_r, out_w, err_w):
             os.close(fd)
         self.stdin = Sink(in_w)
@@ -219,7 +231,7 @@ class Command:
         commands.pop(self.id, None)
         code = os.waitstatus_to_exitcode(self.status)
         if code < 0:
-            description = f"signal: {signal.Signals(-code).name.lower().removeprefix('sig')}"
+            description = f"signal: {signal_name(-code).lower().removeprefix('sig')}"
             code = -1
         else:
             description = f"exit status {code}"
@@ -247,7 +259,12 @@ class Kernel:
             target = bash_kernel_main
         else:
             target = python_kernel_main
-        self.pid = spawn(target, fds, cwd, env)
+        try:
+            self.pid = spawn(target, fds, cwd, env)
+        except OSError:
+            for fd in (req_r, req_w, evt_r, evt_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise
         for fd in (req_r, evt_w, out_w, err_w):
             os.close(fd)
         self.requests = Sink(req_w)
@@ -291,7 +308,7 @@ class Kernel:
 
     def exited(self, status):
         code = os.waitstatus_to_exitcode(status)
-        reason = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        reason = f"killed by signal {signal_name(-code)}" if code < 0 else f"exited with code {code}"
         self.died(f"the kernel {reason}")
 
     def died(self, reason):
@@ -330,10 +347,15 @@ def bash_kernel_main():
     bash_kernel.serve(3, 4)
 
 
+contexts = {}  # ctx -> working directory, so a context restarted after a crash keeps it
+
+
 def kernel_for(ctx, lang, cwd=None):
+    if cwd is not None:
+        contexts[ctx] = cwd
     kernel = kernels.get(ctx)
     if kernel is None:
-        kernel = kernels[ctx] = Kernel(ctx, lang, cwd or HOME)
+        kernel = kernels[ctx] = Kernel(ctx, lang, contexts.get(ctx, HOME))
     return kernel
 
 
@@ -354,9 +376,16 @@ def file_error(req, error):
     emit({"id": req["id"], "type": "file_error", "code": code, "message": f"{error.strerror}: {req['path']}"})
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
 def read_file(req):
     path = sandbox_path(req["path"])
     try:
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            message = f"{req['path']} is over {MAX_FILE_BYTES} bytes, more than this host reads at once"
+            emit({"id": req["id"], "type": "file_error", "code": "invalid", "message": message})
+            return
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
@@ -385,15 +414,26 @@ def handle(req):
         for ctx, lang in req["prestart"].items():
             kernel_for(ctx, lang)
     elif op == "exec":
-        kernel_for(req["ctx"], req["lang"]).run(req)
+        try:
+            kernel = kernel_for(req["ctx"], req["lang"])
+        except OSError as e:
+            value = f"the code context could not start: {e}"
+            emit({"id": req["id"], "type": "error", "name": "ContextStartError", "value": value, "traceback": ""})
+            emit({"id": req["id"], "type": "end"})
+            return
+        kernel.run(req)
     elif op == "context":
         kernel_for(req["ctx"], req["lang"], req.get("cwd"))
     elif op == "context_remove":
+        contexts.pop(req["ctx"], None)
         kernel = kernels.get(req["ctx"])
         if kernel:
             kernel.kill()
     elif op == "spawn":
-        Command(req)
+        try:
+            Command(req)
+        except OSError as e:
+            emit({"id": req["id"], "type": "spawn_error", "message": f"the process could not start: {e}"})
     elif op == "read_file":
         read_file(req)
     elif op == "write_file":
@@ -483,7 +523,10 @@ def main():
                 key.data.on_ready()
             except Exception as e:  # noqa: BLE001 - one broken child must not end the sandbox
                 print(f"supervisor: {type(e).__name__}: {e}", file=sys.stderr)
-        watcher.reap()
+        try:
+            watcher.reap()
+        except Exception as e:  # noqa: BLE001 - as above
+            print(f"supervisor: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 if __name__ == "__main__":
