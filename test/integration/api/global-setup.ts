@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { freePort } from "../../../local/ports.js";
+import { newSecretEncryptionKey, startStack } from "../../../local/stack.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    apiUrl: string;
+    adminToken: string;
+    sandboxHostUrl: string;
+    sandboxHostKey: string;
+  }
+}
+
+/** The whole local stack once for the API suites: embedded Postgres, sandbox host, Worker in workerd. */
+export default async function setup(project: TestProject) {
+  const dataDir = mkdtempSync(join(tmpdir(), "runledger-api-test-"));
+  const adminToken = `test-admin-${randomBytes(12).toString("hex")}`;
+  const stack = await startStack({
+    dataDir,
+    port: await freePort(),
+    adminToken,
+    secretEncryptionKey: newSecretEncryptionKey(),
+    sandboxHostFaults: true,
+  });
+  project.provide("apiUrl", stack.url);
+  project.provide("adminToken", adminToken);
+  project.provide("sandboxHostUrl", stack.sandboxHost?.url ?? "");
+  project.provide("sandboxHostKey", stack.sandboxHost ? stack.e2bApiKey : "");
+  return async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

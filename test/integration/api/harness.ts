@@ -1,0 +1,88 @@
+import { inject } from "vitest";
+import { RunledgerClient, type SignedResponse } from "../../../client/client.js";
+
+export const apiUrl = () => inject("apiUrl");
+
+export interface Execution {
+  id: string;
+  status: string;
+  language: string;
+  template: string;
+  timeout_ms: number;
+  metadata: Record<string, string>;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  sandbox_ms: number | null;
+  reserved_usd: string;
+  cost_usd: string | null;
+  result: {
+    stdout: string;
+    stderr: string;
+    text: string | null;
+    results: Record<string, unknown>[];
+    error: { name: string; value: string; traceback: string } | null;
+    exit_code: number | null;
+    truncated: boolean;
+  } | null;
+  webhook: { url: string; status: string; attempts: number } | null;
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; request_id: string; details?: unknown };
+}
+
+export interface CreatedKey {
+  id: string;
+  secret: string;
+  webhook_secret: string;
+  budget_usd: string;
+  budget_period: string;
+  max_timeout_ms: number;
+  max_concurrency: number;
+  templates: string[] | null;
+}
+
+/** An admin call with the suite's admin token. */
+export async function admin<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  token = inject("adminToken"),
+): Promise<SignedResponse<T>> {
+  const res = await fetch(`${apiUrl()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** A fresh key for one test, and a client that signs with it. */
+export async function newKey(settings: Record<string, unknown> = {}): Promise<{ key: CreatedKey; client: RunledgerClient }> {
+  const res = await admin<CreatedKey>("POST", "/admin/keys", { name: "test", budget_usd: "50", budget_period: "day", ...settings });
+  if (res.status !== 201) throw new Error(`creating a key failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { key: res.body, client: new RunledgerClient({ url: apiUrl(), keyId: res.body.id, secret: res.body.secret }) };
+}
+
+const FINAL = ["succeeded", "failed", "timed_out", "canceled", "error"];
+
+/** Polls an execution until it reaches a final status. */
+export async function waitForFinal(client: RunledgerClient, id: string, timeoutMs = 30_000): Promise<Execution> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await client.request<Execution>("GET", `/v1/executions/${id}`);
+    if (res.status !== 200) throw new Error(`polling ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (FINAL.includes(res.body.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`${id} still ${res.body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Submits code and waits (server side, then by polling) for the final execution. */
+export async function run(client: RunledgerClient, body: Record<string, unknown>): Promise<Execution> {
+  const res = await client.request<Execution>("POST", "/v1/executions?wait=30", body);
+  if (res.status !== 200 && res.status !== 202) throw new Error(`submit failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return FINAL.includes(res.body.status) ? res.body : waitForFinal(client, res.body.id);
+}
