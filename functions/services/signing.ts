@@ -4,12 +4,9 @@
  */
 const encoder = new TextEncoder();
 
-async function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-}
-
 export async function hmacSha256(secret: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), message));
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
 }
 
 export async function sha256Hex(data: Uint8Array): Promise<string> {

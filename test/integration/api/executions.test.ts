@@ -1,6 +1,5 @@
-import { Sandbox } from "e2b";
 import { describe, expect, inject, test } from "vitest";
-import { type ApiErrorBody, type Execution, newKey, run, waitForFinal } from "./harness.js";
+import { type ApiErrorBody, type Execution, newKey, run, sandboxesOf, waitForFinal } from "./harness.js";
 
 // Signed request → ledger → sandbox → result, through the Worker in workerd only.
 describe("running code", () => {
@@ -74,12 +73,7 @@ describe("running code", () => {
     expect(execution.result?.stdout).toBe("started\n");
     expect(execution.sandbox_ms).toBeGreaterThanOrEqual(2000);
     expect(execution.cost_usd).toBe(`0.${String(37 * Math.ceil((execution.sandbox_ms ?? 0) / 1000)).padStart(6, "0")}`);
-    const left = await Sandbox.list({
-      apiUrl: inject("sandboxHostUrl"),
-      apiKey: inject("sandboxHostKey"),
-      query: { metadata: { runledger_execution: execution.id } },
-    }).nextItems();
-    expect(left).toEqual([]);
+    expect(await sandboxesOf(execution.id)).toEqual([]);
   });
 
   test("output beyond the cap is cut and marked truncated; the status is unaffected", async () => {
@@ -148,12 +142,7 @@ describe("cancel", () => {
     const settled = await waitForSettled(client, submitted.body.id);
     expect(settled.status).toBe("canceled");
     expect(Number(settled.cost_usd)).toBeGreaterThan(0);
-    const left = await Sandbox.list({
-      apiUrl: inject("sandboxHostUrl"),
-      apiKey: inject("sandboxHostKey"),
-      query: { metadata: { runledger_execution: submitted.body.id } },
-    }).nextItems();
-    expect(left).toEqual([]);
+    expect(await sandboxesOf(submitted.body.id)).toEqual([]);
     const again = await client.request<ApiErrorBody>("POST", `/v1/executions/${submitted.body.id}/cancel`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("execution_finished");

@@ -1,3 +1,4 @@
+import { Sandbox } from "e2b";
 import { inject } from "vitest";
 import { RunledgerClient, type SignedResponse } from "../../../client/client.js";
 
@@ -85,4 +86,11 @@ export async function run(client: RunledgerClient, body: Record<string, unknown>
   const res = await client.request<Execution>("POST", "/v1/executions?wait=30", body);
   if (res.status !== 200 && res.status !== 202) throw new Error(`submit failed: ${res.status} ${JSON.stringify(res.body)}`);
   return FINAL.includes(res.body.status) ? res.body : waitForFinal(client, res.body.id);
+}
+
+/** Sandboxes still alive on the local sandbox host that were created for this execution. */
+export async function sandboxesOf(executionId: string): Promise<string[]> {
+  const options = { apiUrl: inject("sandboxHostUrl"), apiKey: inject("sandboxHostKey"), query: { metadata: { runledger_execution: executionId } } };
+  const page = await Sandbox.list(options as Parameters<typeof Sandbox.list>[0]).nextItems();
+  return page.map((s) => s.sandboxId);
 }
