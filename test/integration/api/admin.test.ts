@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { type ApiErrorBody, type CreatedKey, admin, apiUrl, newKey } from "./harness.js";
+import { type ApiErrorBody, admin, apiUrl, type CreatedKey, newKey } from "./harness.js";
 
 describe("admin keys", () => {
   test("create shows the secrets once, in the contract's forms; list and get never show them", async () => {
@@ -12,7 +12,14 @@ describe("admin keys", () => {
     expect(created.body.id).toMatch(/^key_[0-9a-hjkmnp-tv-z]{24}$/);
     expect(created.body.secret).toMatch(/^sk_[A-Za-z0-9_-]{43}$/);
     expect(created.body.webhook_secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(created.body).toMatchObject({ name: "ci", budget_usd: "12.500000", budget_period: "month", max_timeout_ms: 300000, max_concurrency: 10, templates: null });
+    expect(created.body).toMatchObject({
+      name: "ci",
+      budget_usd: "12.500000",
+      budget_period: "month",
+      max_timeout_ms: 300000,
+      max_concurrency: 10,
+      templates: null,
+    });
     const one = await admin<Record<string, unknown>>("GET", `/admin/keys/${created.body.id}`);
     expect(one.status).toBe(200);
     expect(JSON.stringify(one.body)).not.toContain(created.body.secret);
@@ -26,7 +33,11 @@ describe("admin keys", () => {
   test("patch changes budget and limits for the next submit", async () => {
     const { key, client } = await newKey({ budget_usd: "0.001" });
     expect((await client.request<ApiErrorBody>("POST", "/v1/executions", { code: "1" })).status).toBe(402);
-    const patched = await admin<CreatedKey>("PATCH", `/admin/keys/${key.id}`, { budget_usd: "1", max_concurrency: 2, templates: ["code-interpreter-v1"] });
+    const patched = await admin<CreatedKey>("PATCH", `/admin/keys/${key.id}`, {
+      budget_usd: "1",
+      max_concurrency: 2,
+      templates: ["code-interpreter-v1"],
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ budget_usd: "1.000000", max_concurrency: 2, templates: ["code-interpreter-v1"] });
     expect((await client.request("POST", "/v1/executions", { code: "1" })).status).toBe(202);
@@ -65,7 +76,15 @@ describe("open routes", () => {
     const spec = (await (await fetch(`${apiUrl()}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toBe("3.1.0");
     expect(Object.keys(spec.paths).sort()).toEqual(
-      ["/admin/keys", "/admin/keys/{id}", "/admin/keys/{id}/rotate", "/healthz", "/v1/executions", "/v1/executions/{id}", "/v1/executions/{id}/cancel"].sort(),
+      [
+        "/admin/keys",
+        "/admin/keys/{id}",
+        "/admin/keys/{id}/rotate",
+        "/healthz",
+        "/v1/executions",
+        "/v1/executions/{id}",
+        "/v1/executions/{id}/cancel",
+      ].sort(),
     );
   });
 

@@ -2,12 +2,16 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
 import { RunledgerClient } from "../../../client/client.js";
 import { signRequest } from "../../../functions/services/signing.js";
-import { type ApiErrorBody, type Execution, admin, apiUrl, newKey } from "./harness.js";
+import { type ApiErrorBody, admin, apiUrl, type Execution, newKey } from "./harness.js";
 
 // Contract §2, rule by rule, with real keys and real signatures.
 const encoder = new TextEncoder();
 
-async function send(keyId: string, secret: string, options: { method?: string; path?: string; body?: string; timestamp?: string; signature?: string; headers?: Record<string, string> } = {}) {
+async function send(
+  keyId: string,
+  secret: string,
+  options: { method?: string; path?: string; body?: string; timestamp?: string; signature?: string; headers?: Record<string, string> } = {},
+) {
   const method = options.method ?? "GET";
   const path = options.path ?? "/v1/executions";
   const body = options.body ?? "";
@@ -33,12 +37,24 @@ describe("signed requests", () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const body = '{"language":"python","code":"print(6*7)"}';
     const hash = execFileSync("sh", ["-c", `printf '%s' "$1" | sha256sum | cut -d' ' -f1`, "sh", body]).toString().trim();
-    const sig = execFileSync("sh", ["-c", `printf '%s\\n%s\\n%s\\n%s' "$1" POST /v1/executions "$2" | openssl dgst -sha256 -hmac "$3" -r | cut -d' ' -f1`, "sh", ts, hash, key.secret])
+    const sig = execFileSync("sh", [
+      "-c",
+      `printf '%s\\n%s\\n%s\\n%s' "$1" POST /v1/executions "$2" | openssl dgst -sha256 -hmac "$3" -r | cut -d' ' -f1`,
+      "sh",
+      ts,
+      hash,
+      key.secret,
+    ])
       .toString()
       .trim();
     const res = await fetch(`${apiUrl()}/v1/executions`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-runledger-key": key.id, "x-runledger-timestamp": ts, "x-runledger-signature": `v1=${sig}` },
+      headers: {
+        "content-type": "application/json",
+        "x-runledger-key": key.id,
+        "x-runledger-timestamp": ts,
+        "x-runledger-signature": `v1=${sig}`,
+      },
       body,
     });
     expect(res.status, await res.clone().text()).toBe(202);
@@ -90,7 +106,12 @@ describe("signed requests", () => {
   test("an exact resend of a POST with an Idempotency-Key answers the original execution", async () => {
     const { key } = await newKey();
     const ts = (Date.now() / 1000).toFixed(3);
-    const options = { method: "POST", body: JSON.stringify({ code: "print('once')" }), timestamp: ts, headers: { "idempotency-key": "deploy-42" } };
+    const options = {
+      method: "POST",
+      body: JSON.stringify({ code: "print('once')" }),
+      timestamp: ts,
+      headers: { "idempotency-key": "deploy-42" },
+    };
     const first = await send(key.id, key.secret, options);
     const resend = await send(key.id, key.secret, options);
     expect(first.status).toBe(202);
@@ -134,10 +155,18 @@ describe("signed requests", () => {
 describe("bodies", () => {
   test("a body that is not JSON is 415 before anything else; over 1 MiB is 413", async () => {
     const { key } = await newKey();
-    const wrongType = await fetch(`${apiUrl()}/v1/executions`, { method: "POST", headers: { "content-type": "text/plain" }, body: "print(1)" });
+    const wrongType = await fetch(`${apiUrl()}/v1/executions`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "print(1)",
+    });
     expect(wrongType.status).toBe(415);
     expect(((await wrongType.json()) as ApiErrorBody).error.code).toBe("unsupported_media_type");
-    const huge = await fetch(`${apiUrl()}/v1/executions`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(1024 * 1024 + 1) });
+    const huge = await fetch(`${apiUrl()}/v1/executions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(1024 * 1024 + 1),
+    });
     expect(huge.status).toBe(413);
     const broken = await send(key.id, key.secret, { method: "POST", body: '{"code": ' });
     expect(broken.status).toBe(400);
@@ -188,6 +217,11 @@ describe("bodies", () => {
     const res = await send(key.id, key.secret, { method: "POST", body: '{"code":"print(1)"}' });
     expect(res.status).toBe(402);
     expect(res.body.error.code).toBe("budget_exceeded");
-    expect(res.body.error.details).toEqual({ limit_usd: "0.001000", spent_usd: "0.000000", reserved_usd: "0.000000", required_usd: "0.001147" });
+    expect(res.body.error.details).toEqual({
+      limit_usd: "0.001000",
+      spent_usd: "0.000000",
+      reserved_usd: "0.000000",
+      required_usd: "0.001147",
+    });
   });
 });

@@ -90,7 +90,11 @@ export async function run(client: RunledgerClient, body: Record<string, unknown>
 
 /** Sandboxes still alive on the local sandbox host that were created for this execution. */
 export async function sandboxesOf(executionId: string): Promise<string[]> {
-  const options = { apiUrl: inject("sandboxHostUrl"), apiKey: inject("sandboxHostKey"), query: { metadata: { runledger_execution: executionId } } };
+  const options = {
+    apiUrl: inject("sandboxHostUrl"),
+    apiKey: inject("sandboxHostKey"),
+    query: { metadata: { runledger_execution: executionId } },
+  };
   const page = await Sandbox.list(options as Parameters<typeof Sandbox.list>[0]).nextItems();
   return page.map((s) => s.sandboxId);
 }

@@ -1,0 +1,41 @@
+import { describe, expect, test } from "vitest";
+import { ApiError } from "../../functions/errors.js";
+import { checkWebhookUrl, isPrivateHost } from "../../functions/services/webhook-url.js";
+
+describe("webhook destinations", () => {
+  test.each([
+    "localhost",
+    "api.localhost",
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.20.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "[::1]",
+    "[fd00::1]",
+    "[fe80::1]",
+    "[::ffff:127.0.0.1]",
+    "metadata.google.internal",
+  ])("%s is private", (host) => {
+    expect(isPrivateHost(new URL(`https://${host}/`).hostname)).toBe(true);
+  });
+
+  test.each(["example.com", "8.8.8.8", "172.32.0.1", "[2606:4700::1111]"])("%s is public", (host) => {
+    expect(isPrivateHost(new URL(`https://${host}/`).hostname)).toBe(false);
+  });
+
+  test("numeric forms of loopback are normalised and refused", () => {
+    expect(() => checkWebhookUrl("https://2130706433/hook", false)).toThrow(ApiError);
+    expect(() => checkWebhookUrl("https://0x7f.1/hook", false)).toThrow(ApiError);
+  });
+
+  test("https only, no credentials; local mode allows http and private hosts", () => {
+    expect(checkWebhookUrl("https://hooks.example.com/x?y=1", false)).toBe("https://hooks.example.com/x?y=1");
+    expect(() => checkWebhookUrl("http://hooks.example.com/x", false)).toThrow(ApiError);
+    expect(() => checkWebhookUrl("https://u:p@hooks.example.com/x", false)).toThrow(ApiError);
+    expect(() => checkWebhookUrl("not a url", true)).toThrow(ApiError);
+    expect(checkWebhookUrl("http://127.0.0.1:9000/hook", true)).toBe("http://127.0.0.1:9000/hook");
+  });
+});
