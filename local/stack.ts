@@ -53,7 +53,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     await assertPortFree(options.port, "the Worker");
-    mkdirSync(dataDir, { recursive: true });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (error) {
+      throw new Error(`the data directory ${dataDir} is not usable: ${(error as Error).message}`);
+    }
 
     let postgres: LocalPostgres | undefined;
     let proxy: NeonProxy | undefined;
