@@ -3,7 +3,7 @@ import { finalStatuses } from "../../db/schema/index.js";
 import type { AppEnv } from "../context.js";
 import { ApiError, invalidField } from "../errors.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
-import { zExecution, zExecutionCreate } from "../schemas/execution.js";
+import { zExecution, zExecutionCreate, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
 import { loadExecution, submitExecution } from "../services/ledger.js";
 import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
@@ -26,13 +26,7 @@ export const createExecutionRoute = createRoute({
         .openapi({ description: "1–255 printable characters; repeats within 24 h answer the original execution" }),
     }),
     query: z.object({
-      wait: z
-        .string()
-        .regex(/^\d+$/, "must be a whole number of seconds")
-        .transform(Number)
-        .pipe(z.number().int().min(0).max(60))
-        .optional()
-        .openapi({ type: "integer", description: "seconds (0–60) to hold the response until the execution finishes" }),
+      wait: zQueryInt(0, 60, "seconds (0–60) to hold the response until the execution finishes"),
     }),
     body: { content: { "application/json": { schema: zExecutionCreate } }, required: true },
   },

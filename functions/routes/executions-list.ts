@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { executionStatuses } from "../../db/schema/index.js";
 import type { AppEnv } from "../context.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
-import { zExecutionList } from "../schemas/execution.js";
+import { zExecutionList, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
 import { listExecutions } from "../services/ledger.js";
 
@@ -14,13 +14,7 @@ export const listExecutionsRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(executionStatuses).optional(),
-      limit: z
-        .string()
-        .regex(/^\d+$/, "must be a whole number")
-        .transform(Number)
-        .pipe(z.number().int().min(1).max(100))
-        .optional()
-        .openapi({ type: "integer", description: "1–100, default 20" }),
+      limit: zQueryInt(1, 100, "1–100, default 20"),
       cursor: z
         .string()
         .regex(/^exe_[0-9a-z]{24}$/, "must be a next_cursor from an earlier page")

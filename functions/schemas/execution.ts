@@ -94,3 +94,14 @@ export type Execution = z.infer<typeof zExecution>;
 export const zExecutionList = z.object({ data: z.array(zExecution), next_cursor: z.string().nullable() }).openapi("ExecutionList");
 
 export const zExecutionIdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+/** A whole-number query parameter within bounds (query values arrive as strings). */
+export function zQueryInt(min: number, max: number, description: string) {
+  return z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .openapi({ type: "integer", description });
+}

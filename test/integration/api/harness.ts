@@ -4,30 +4,9 @@ import { RunledgerClient, type SignedResponse } from "../../../client/client.js"
 
 export const apiUrl = () => inject("apiUrl");
 
-export interface Execution {
-  id: string;
-  status: string;
-  language: string;
-  template: string;
-  timeout_ms: number;
-  metadata: Record<string, string>;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  sandbox_ms: number | null;
-  reserved_usd: string;
-  cost_usd: string | null;
-  result: {
-    stdout: string;
-    stderr: string;
-    text: string | null;
-    results: Record<string, unknown>[];
-    error: { name: string; value: string; traceback: string } | null;
-    exit_code: number | null;
-    truncated: boolean;
-  } | null;
-  webhook: { url: string; status: string; attempts: number } | null;
-}
+import type { Execution } from "../../../functions/schemas/execution.js";
+
+export type { Execution };
 
 export interface ApiErrorBody {
   error: { code: string; message: string; request_id: string; details?: unknown };

@@ -265,18 +265,20 @@ describe("control plane", () => {
   });
 
   test("a sandbox dies with its processes when its timeout passes", async () => {
-    const sbx = await sandbox({ timeoutMs: 2_000 });
-    const deadline = Date.now() + 2_000;
-    const spinning = sbx.runCode("while True: pass", { timeoutMs: 10_000 }).catch((error: unknown) => error);
+    const sbx = await sandbox({ timeoutMs: 60_000 });
+    const spinning = sbx.runCode("while True: pass", { timeoutMs: 20_000 }).catch((error: unknown) => error);
     await sbx.commands.run("python3 -c 'while True: pass' & sleep 600 &", { background: true });
     const pids = await waitFor(
       () => {
         const found = processesOf(t, sbx.sandboxId);
         return found.length >= 5 ? found : undefined;
       },
-      5_000,
+      10_000,
       "the spinning kernel and commands",
     );
+    // Everything is running: now give it 2 s to live, as a create with a 2 s timeout would.
+    await sbx.setTimeout(2_000);
+    const deadline = Date.now() + 2_000;
     await waitFor(
       () =>
         Sandbox.getInfo(sbx.sandboxId, t.sdk).then(
