@@ -18,10 +18,22 @@ const encoder = new TextEncoder();
 
 /** Signs requests to runledger as contract §2 says: HMAC-SHA256 over timestamp, method, path and body. */
 export class RunledgerClient {
+  private lastMs = 0;
+
   constructor(private readonly options: ClientOptions) {}
 
+  /** Milliseconds since the epoch, never the same twice: identical requests must sign apart. */
+  private nextTimestamp(): string {
+    this.lastMs = Math.max(Date.now(), this.lastMs + 1);
+    return (this.lastMs / 1000).toFixed(3);
+  }
+
+  get url(): string {
+    return this.options.url;
+  }
+
   async signedHeaders(method: string, pathAndQuery: string, body: string): Promise<Record<string, string>> {
-    const timestamp = this.options.timestamp?.() ?? (Date.now() / 1000).toFixed(3);
+    const timestamp = this.options.timestamp?.() ?? this.nextTimestamp();
     const signature = await signRequest(this.options.secret, timestamp, method, pathAndQuery, encoder.encode(body));
     return {
       "x-runledger-key": this.options.keyId,

@@ -27,7 +27,8 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
     neonConfig.pipelineTLS = false;
     neonConfig.pipelineConnect = false;
   }
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+  // One request or queue batch rarely needs more than two connections at once.
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
   pool.on("error", () => {});
   return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
 }

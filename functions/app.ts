@@ -9,7 +9,10 @@ import { bodyLimits } from "./middleware/body-limits.js";
 import { requestId } from "./middleware/request-id.js";
 import { withServices } from "./middleware/services.js";
 import { verifySignature } from "./middleware/signature.js";
+import { registerGetAdminCosts } from "./routes/admin-costs-get.js";
 import { registerAdminKeys } from "./routes/admin-keys.js";
+import { registerGetBudget } from "./routes/budget-get.js";
+import { registerGetCosts } from "./routes/costs-get.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
 import { registerGetExecution } from "./routes/executions-get.js";
@@ -36,7 +39,10 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerListExecutions(app);
   registerGetExecution(app);
   registerCancelExecution(app);
+  registerGetBudget(app);
+  registerGetCosts(app);
   registerAdminKeys(app);
+  registerGetAdminCosts(app);
   registerHealthz(app);
   registerOpenApi(app);
 

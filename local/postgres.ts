@@ -33,6 +33,8 @@ export async function startLocalPostgres(dataDir: string, port: number): Promise
     persistent: true,
     // As root, initdb needs a user of its own to run as.
     createPostgresUser: asRoot,
+    // Every Worker request opens its own connections (Neon pools them in production).
+    postgresFlags: ["-c", "max_connections=500"],
     onLog: () => {},
     onError: () => {},
   });

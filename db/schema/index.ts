@@ -3,3 +3,4 @@ export * from "./deliveries.js";
 export * from "./executions.js";
 export * from "./keys.js";
 export * from "./requests.js";
+export * from "./cost-rollups.js";

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import {
   budgetUsage,
+  costRollups,
   type ExecutionResult,
   type ExecutionRow,
   type ExecutionStatus,
@@ -224,19 +225,44 @@ export async function finishExecution(db: Database, id: string, outcome: Outcome
       .where(and(eq(executions.id, id), isNull(executions.settledAt), inArray(executions.status, ["running", "canceled"])))
       .returning();
     if (!row) return null;
-    await settle(tx, row.keyId, row.periodStart, row.reservedMicros, outcome.costMicros);
+    await settle(tx, row);
     return row;
   });
 }
 
-async function settle(tx: Tx, keyId: string, period: Date, reserved: bigint, cost: bigint): Promise<void> {
+type SettledRow = Pick<ExecutionRow, "keyId" | "periodStart" | "reservedMicros" | "costMicros" | "createdAt" | "template" | "language" | "status" | "sandboxMs">;
+
+/** Releases a settled execution's reservation, adds its cost, and counts it in the report rollup. */
+async function settle(tx: Tx, row: SettledRow): Promise<void> {
+  const cost = row.costMicros ?? 0n;
   await tx
     .update(budgetUsage)
     .set({
-      reservedMicros: sql`${budgetUsage.reservedMicros} - ${reserved}`,
+      reservedMicros: sql`${budgetUsage.reservedMicros} - ${row.reservedMicros}`,
       spentMicros: sql`${budgetUsage.spentMicros} + ${cost}`,
     })
-    .where(and(eq(budgetUsage.keyId, keyId), eq(budgetUsage.periodStart, period)));
+    .where(and(eq(budgetUsage.keyId, row.keyId), eq(budgetUsage.periodStart, row.periodStart)));
+  const sandboxMs = BigInt(row.sandboxMs ?? 0);
+  await tx
+    .insert(costRollups)
+    .values({
+      keyId: row.keyId,
+      day: row.createdAt.toISOString().slice(0, 10),
+      template: row.template,
+      language: row.language,
+      status: row.status,
+      executions: 1,
+      sandboxMs,
+      costMicros: cost,
+    })
+    .onConflictDoUpdate({
+      target: [costRollups.keyId, costRollups.day, costRollups.template, costRollups.language, costRollups.status],
+      set: {
+        executions: sql`${costRollups.executions} + 1`,
+        sandboxMs: sql`${costRollups.sandboxMs} + ${sandboxMs}`,
+        costMicros: sql`${costRollups.costMicros} + ${cost}`,
+      },
+    });
 }
 
 /**
@@ -266,7 +292,7 @@ export async function cancelExecution(
       .where(eq(executions.id, id))
       .returning();
     if (!row) throw new Error("canceled row vanished");
-    if (wasQueued) await settle(tx, row.keyId, row.periodStart, row.reservedMicros, 0n);
+    if (wasQueued) await settle(tx, row);
     return { row, sandboxId: wasQueued ? null : row.sandboxId };
   });
 }
@@ -278,8 +304,8 @@ export async function cancelQueued(db: Database, keyId: string, now: Date): Prom
       .update(executions)
       .set({ status: "canceled", finishedAt: now, costMicros: 0n, settledAt: now })
       .where(and(eq(executions.keyId, keyId), eq(executions.status, "queued")))
-      .returning({ periodStart: executions.periodStart, reservedMicros: executions.reservedMicros });
-    for (const row of rows) await settle(tx, keyId, row.periodStart, row.reservedMicros, 0n);
+      .returning();
+    for (const row of rows) await settle(tx, row);
     return rows.length;
   });
 }

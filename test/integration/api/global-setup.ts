@@ -12,6 +12,8 @@ declare module "vitest" {
     adminToken: string;
     sandboxHostUrl: string;
     sandboxHostKey: string;
+    databaseUrl: string;
+    wsProxy: string;
   }
 }
 
@@ -30,6 +32,8 @@ export default async function setup(project: TestProject) {
   project.provide("adminToken", adminToken);
   project.provide("sandboxHostUrl", stack.sandboxHost?.url ?? "");
   project.provide("sandboxHostKey", stack.sandboxHost ? stack.e2bApiKey : "");
+  project.provide("databaseUrl", stack.databaseUrl);
+  project.provide("wsProxy", stack.wsProxy ?? "");
   return async () => {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });

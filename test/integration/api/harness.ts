@@ -1,5 +1,8 @@
+import { neonConfig } from "@neondatabase/serverless";
 import { Sandbox } from "e2b";
 import { inject } from "vitest";
+import ws from "ws";
+import { type DatabaseHandle, createDatabase } from "../../../db/client.js";
 import { RunledgerClient, type SignedResponse } from "../../../client/client.js";
 
 export const apiUrl = () => inject("apiUrl");
@@ -76,4 +79,10 @@ export async function sandboxesOf(executionId: string): Promise<string[]> {
   };
   const page = await Sandbox.list(options as Parameters<typeof Sandbox.list>[0]).nextItems();
   return page.map((s) => s.sandboxId);
+}
+
+/** The stack's Postgres, through the same driver the Worker uses: for checks stated in SQL. */
+export function openDatabase(): DatabaseHandle {
+  neonConfig.webSocketConstructor = ws;
+  return createDatabase({ databaseUrl: inject("databaseUrl"), wsProxy: inject("wsProxy") || undefined });
 }

@@ -1,0 +1,22 @@
+import { type OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import type { AppEnv } from "../context.js";
+import { adminRouteErrors, adminSecurity, errorResponses } from "../schemas/error.js";
+import { adminGroupings, zCostsQuery } from "../schemas/money-reports.js";
+import { costReport } from "../services/reports.js";
+import { costsResponses, sendReport } from "./costs-get.js";
+
+export const getAdminCostsRoute = createRoute({
+  method: "get",
+  path: "/admin/costs",
+  summary: "What every key spent, grouped by key, day or template",
+  security: adminSecurity,
+  request: { query: zCostsQuery(adminGroupings) },
+  responses: { ...costsResponses, ...errorResponses(...adminRouteErrors, "invalid_request") },
+});
+
+export function registerGetAdminCosts(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(getAdminCostsRoute, async (c) => {
+    const { db, clock } = c.get("services");
+    return sendReport(c, await costReport(db, null, c.req.valid("query"), clock.now()));
+  });
+}

@@ -1,0 +1,49 @@
+import { z } from "@hono/zod-openapi";
+import { budgetPeriods } from "../../db/schema/index.js";
+
+const zDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
+    message: "is not a calendar date",
+  });
+
+export const keyGroupings = ["day", "template", "language", "status"] as const;
+export const adminGroupings = ["key", "day", "template"] as const;
+
+export function zCostsQuery<G extends readonly [string, ...string[]]>(groupings: G) {
+  return z.object({
+    from: zDay.optional().openapi({ description: "first UTC day, inclusive (default: the 1st of this month)" }),
+    to: zDay.optional().openapi({ description: "last UTC day, inclusive (default: the last day of this month)" }),
+    group_by: z.enum(groupings).optional().openapi({ description: "default day" }),
+  });
+}
+
+export const zCostRow = z.object({ group: z.string(), executions: z.number().int(), sandbox_ms: z.number().int(), cost_usd: z.string() }).openapi("CostRow");
+
+export const zCostReport = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    group_by: z.string(),
+    total_usd: z.string(),
+    executions: z.number().int(),
+    sandbox_seconds: z.number(),
+    rows: z.array(zCostRow),
+  })
+  .openapi("CostReport");
+
+export const zBudget = z
+  .object({
+    period: z.enum(budgetPeriods),
+    period_start: z.string(),
+    period_end: z.string().nullable(),
+    limit_usd: z.string(),
+    spent_usd: z.string(),
+    reserved_usd: z.string(),
+    remaining_usd: z.string(),
+  })
+  .openapi("Budget");
+
+export type CostReport = z.infer<typeof zCostReport>;
+export type Budget = z.infer<typeof zBudget>;
