@@ -1,6 +1,6 @@
 export * from "./budgets.js";
+export * from "./cost-rollups.js";
 export * from "./deliveries.js";
 export * from "./executions.js";
 export * from "./keys.js";
 export * from "./requests.js";
-export * from "./cost-rollups.js";

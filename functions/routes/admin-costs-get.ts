@@ -1,4 +1,4 @@
-import { type OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses } from "../schemas/error.js";
 import { adminGroupings, zCostsQuery } from "../schemas/money-reports.js";

@@ -19,7 +19,9 @@ export function zCostsQuery<G extends readonly [string, ...string[]]>(groupings:
   });
 }
 
-export const zCostRow = z.object({ group: z.string(), executions: z.number().int(), sandbox_ms: z.number().int(), cost_usd: z.string() }).openapi("CostRow");
+export const zCostRow = z
+  .object({ group: z.string(), executions: z.number().int(), sandbox_ms: z.number().int(), cost_usd: z.string() })
+  .openapi("CostRow");
 
 export const zCostReport = z
   .object({

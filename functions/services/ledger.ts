@@ -230,7 +230,10 @@ export async function finishExecution(db: Database, id: string, outcome: Outcome
   });
 }
 
-type SettledRow = Pick<ExecutionRow, "keyId" | "periodStart" | "reservedMicros" | "costMicros" | "createdAt" | "template" | "language" | "status" | "sandboxMs">;
+type SettledRow = Pick<
+  ExecutionRow,
+  "keyId" | "periodStart" | "reservedMicros" | "costMicros" | "createdAt" | "template" | "language" | "status" | "sandboxMs"
+>;
 
 /** Releases a settled execution's reservation, adds its cost, and counts it in the report rollup. */
 async function settle(tx: Tx, row: SettledRow): Promise<void> {

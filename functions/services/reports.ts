@@ -1,6 +1,6 @@
 import { and, eq, gte, lte, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
-import { type KeyRow, budgetUsage, costRollups } from "../../db/schema/index.js";
+import { budgetUsage, costRollups, type KeyRow } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
 import { microsToUsd } from "../money.js";
 import type { Budget, CostReport } from "../schemas/money-reports.js";
@@ -42,10 +42,16 @@ const GROUP_COLUMNS = {
  * Settled executions created between `from` and `to` (UTC days, inclusive), grouped, from the
  * rollup the settlements maintain. `keyId` null reports over every key.
  */
-export async function costReport(db: Database, keyId: string | null, query: { from?: string; to?: string; group_by?: Grouping }, now: Date): Promise<CostReport> {
+export async function costReport(
+  db: Database,
+  keyId: string | null,
+  query: { from?: string; to?: string; group_by?: Grouping },
+  now: Date,
+): Promise<CostReport> {
   const from = query.from ?? `${now.toISOString().slice(0, 8)}01`;
   const to = query.to ?? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
-  if (from > to) throw new ApiError("invalid_request", "the request does not match the schema", [{ field: "from", message: "must not be after to" }]);
+  if (from > to)
+    throw new ApiError("invalid_request", "the request does not match the schema", [{ field: "from", message: "must not be after to" }]);
   const groupBy = query.group_by ?? "day";
   const group = GROUP_COLUMNS[groupBy];
   const conditions = [gte(costRollups.day, from), lte(costRollups.day, to)];
@@ -68,7 +74,12 @@ export async function costReport(db: Database, keyId: string | null, query: { fr
     total += BigInt(row.costMicros);
     executions += Number(row.executions);
     sandboxMs += Number(row.sandboxMs);
-    return { group: row.group, executions: Number(row.executions), sandbox_ms: Number(row.sandboxMs), cost_usd: microsToUsd(BigInt(row.costMicros)) };
+    return {
+      group: row.group,
+      executions: Number(row.executions),
+      sandbox_ms: Number(row.sandboxMs),
+      cost_usd: microsToUsd(BigInt(row.costMicros)),
+    };
   });
   return { from, to, group_by: groupBy, total_usd: microsToUsd(total), executions, sandbox_seconds: sandboxMs / 1000, rows: out };
 }
@@ -76,6 +87,9 @@ export async function costReport(db: Database, keyId: string | null, query: { fr
 /** The report's rows as CSV with a header line. */
 export function costReportCsv(report: CostReport): string {
   const quote = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-  const lines = ["group,executions,sandbox_ms,cost_usd", ...report.rows.map((r) => [quote(r.group), r.executions, r.sandbox_ms, r.cost_usd].join(","))];
+  const lines = [
+    "group,executions,sandbox_ms,cost_usd",
+    ...report.rows.map((r) => [quote(r.group), r.executions, r.sandbox_ms, r.cost_usd].join(",")),
+  ];
   return `${lines.join("\n")}\n`;
 }

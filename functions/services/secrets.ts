@@ -5,8 +5,10 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 export class SecretBox {
-  private constructor(private readonly key: CryptoKey) {}
+  private constructor(private readonly key: AesKey) {}
 
   static async fromBase64(kek: string): Promise<SecretBox> {
     const raw = Uint8Array.from(atob(kek), (c) => c.charCodeAt(0));

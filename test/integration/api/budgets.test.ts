@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import type { RunledgerClient } from "../../../client/client.js";
-import { type ApiErrorBody, type Execution, admin, newKey, openDatabase, run } from "./harness.js";
+import { type ApiErrorBody, admin, type Execution, newKey, openDatabase, run } from "./harness.js";
 
 // Budgets hold under any interleaving: exactly as many submits as fit are accepted, and
 // spent + reserved never passes the limit, checked in SQL while the burst runs.
@@ -57,7 +57,10 @@ describe("budget reservations under concurrency", () => {
     } finally {
       sampling = false;
       await close();
-      await cancelAll(client, accepted.map((a) => a.id as string));
+      await cancelAll(
+        client,
+        accepted.map((a) => a.id as string),
+      );
     }
   }, 120_000);
 
@@ -79,14 +82,22 @@ describe("budget reservations under concurrency", () => {
       expect(byKey[b.key.id]).toBe(BigInt(RESERVE_MICROS * 5));
     } finally {
       await close();
-      await cancelAll(a.client, acceptedA.map((x) => x.id as string));
-      await cancelAll(b.client, acceptedB.map((x) => x.id as string));
+      await cancelAll(
+        a.client,
+        acceptedA.map((x) => x.id as string),
+      );
+      await cancelAll(
+        b.client,
+        acceptedB.map((x) => x.id as string),
+      );
     }
   }, 120_000);
 
   test("max_concurrency caps queued and running executions with 429 and Retry-After", async () => {
     const { client } = await newKey({ max_concurrency: 2 });
-    const answers = await Promise.all(Array.from({ length: 6 }, () => client.request<Execution | ApiErrorBody>("POST", "/v1/executions", SLOW)));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => client.request<Execution | ApiErrorBody>("POST", "/v1/executions", SLOW)),
+    );
     const accepted = answers.filter((a) => a.status === 202);
     try {
       expect(accepted).toHaveLength(2);
@@ -95,7 +106,10 @@ describe("budget reservations under concurrency", () => {
       expect(refused[0]?.headers.get("retry-after")).toBe("1");
       expect((refused[0]?.body as ApiErrorBody).error.code).toBe("concurrency_limit");
     } finally {
-      await cancelAll(client, accepted.map((a) => (a.body as Execution).id));
+      await cancelAll(
+        client,
+        accepted.map((a) => (a.body as Execution).id),
+      );
     }
   });
 });
@@ -103,7 +117,11 @@ describe("budget reservations under concurrency", () => {
 describe("settlement and reports", () => {
   test("budget shows spent after runs settle, and nothing left reserved", async () => {
     const { client } = await newKey({ budget_usd: "1", budget_period: "day" });
-    const runs = [await run(client, { code: "print(1)" }), await run(client, { code: "1/0" }), await run(client, { language: "bash", code: "echo hi" })];
+    const runs = [
+      await run(client, { code: "print(1)" }),
+      await run(client, { code: "1/0" }),
+      await run(client, { language: "bash", code: "echo hi" }),
+    ];
     const spent = runs.reduce((sum, e) => sum + Math.round(Number(e.cost_usd) * 1e6), 0);
     const budget = await client.request<Record<string, string | null>>("GET", "/v1/budget");
     expect(budget.status).toBe(200);
@@ -130,10 +148,11 @@ describe("settlement and reports", () => {
     const micros = (e: Execution) => Math.round(Number(e.cost_usd) * 1e6);
     const total = runs.reduce((sum, e) => sum + micros(e), 0);
     const today = new Date().toISOString().slice(0, 10);
-    const byLanguage = await client.request<{ rows: Array<{ group: string; executions: number; cost_usd: string }>; total_usd: string; executions: number }>(
-      "GET",
-      `/v1/costs?from=${today}&to=${today}&group_by=language`,
-    );
+    const byLanguage = await client.request<{
+      rows: Array<{ group: string; executions: number; cost_usd: string }>;
+      total_usd: string;
+      executions: number;
+    }>("GET", `/v1/costs?from=${today}&to=${today}&group_by=language`);
     expect(byLanguage.status).toBe(200);
     expect(byLanguage.body.total_usd).toBe((total / 1e6).toFixed(6));
     expect(byLanguage.body.executions).toBe(4);
@@ -150,9 +169,21 @@ describe("settlement and reports", () => {
     const base = runs[3] as Execution;
     expect(byTemplate.body.rows.find((r) => r.group === "base")?.cost_usd).toBe(base.cost_usd);
     const raw = await rawCsv(client, `/v1/costs?from=${today}&to=${today}`);
-    expect(raw.split("\n")).toEqual(["group,executions,sandbox_ms,cost_usd", expect.stringMatching(new RegExp(`^${today},4,\\d+,${(total / 1e6).toFixed(6).replace(".", "\\.")}$`)), ""]);
-    const adminReport = await admin<{ rows: Array<{ group: string; executions: number; cost_usd: string }> }>("GET", `/admin/costs?group_by=key&from=${today}&to=${today}`);
-    expect(adminReport.body.rows.find((r) => r.group === key.id)).toEqual({ group: key.id, executions: 4, sandbox_ms: expect.any(Number), cost_usd: (total / 1e6).toFixed(6) });
+    expect(raw.split("\n")).toEqual([
+      "group,executions,sandbox_ms,cost_usd",
+      expect.stringMatching(new RegExp(`^${today},4,\\d+,${(total / 1e6).toFixed(6).replace(".", "\\.")}$`)),
+      "",
+    ]);
+    const adminReport = await admin<{ rows: Array<{ group: string; executions: number; cost_usd: string }> }>(
+      "GET",
+      `/admin/costs?group_by=key&from=${today}&to=${today}`,
+    );
+    expect(adminReport.body.rows.find((r) => r.group === key.id)).toEqual({
+      group: key.id,
+      executions: 4,
+      sandbox_ms: expect.any(Number),
+      cost_usd: (total / 1e6).toFixed(6),
+    });
     const bad = await client.request<ApiErrorBody>("GET", "/v1/costs?from=2026-02-30&group_by=weekday");
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body.error.details)).toContain("from");

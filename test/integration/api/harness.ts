@@ -2,8 +2,8 @@ import { neonConfig } from "@neondatabase/serverless";
 import { Sandbox } from "e2b";
 import { inject } from "vitest";
 import ws from "ws";
-import { type DatabaseHandle, createDatabase } from "../../../db/client.js";
 import { RunledgerClient, type SignedResponse } from "../../../client/client.js";
+import { createDatabase, type DatabaseHandle } from "../../../db/client.js";
 
 export const apiUrl = () => inject("apiUrl");
 
