@@ -103,8 +103,9 @@ describe("budget reservations under concurrency", () => {
       expect(accepted).toHaveLength(2);
       const refused = answers.filter((a) => a.status === 429);
       expect(refused).toHaveLength(4);
-      expect(refused[0]?.headers.get("retry-after")).toBe("1");
-      expect((refused[0]?.body as ApiErrorBody).error.code).toBe("concurrency_limit");
+      const first = refused[0];
+      expect(first?.headers.get("retry-after")).toBe("1");
+      expect((first?.body as ApiErrorBody | undefined)?.error.code).toBe("concurrency_limit");
     } finally {
       await cancelAll(
         client,
