@@ -11,79 +11,88 @@ import { percentile, printTable } from "./stats.js";
 // The sandbox host alone: create → first output → kill of `print(1)` through the real SDK,
 // next to spawning the same interpreter directly under the same isolation, in the same run.
 const RUNS = Number(process.env.BENCH_RUNS ?? 100);
-const dataDir = mkdtempSync(join(tmpdir(), "bench-host-"));
-const host = await startHostProcess({ SANDBOX_HOST_DATA_DIR: dataDir });
-const isolation = Isolation.detect("auto", "local/sandbox-host/runtime", dataDir);
-const opts = { apiUrl: host.url, sandboxUrl: host.url, apiKey: "bench" };
-const template = loadTemplates().get("code-interpreter-v1");
-if (!template) throw new Error("code-interpreter-v1 template missing");
 
-async function sdkRun(): Promise<number> {
-  const start = performance.now();
-  const sandbox = await Sandbox.create({ ...opts, timeoutMs: 60_000 });
-  let firstOutput = 0;
-  await sandbox.runCode("print(1)", {
-    onStdout: () => {
-      firstOutput ||= performance.now();
-    },
-  });
-  await sandbox.kill();
-  if (!firstOutput) throw new Error("no output");
-  return performance.now() - start;
-}
+export async function benchSandboxHost(): Promise<Record<string, number>> {
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-host-"));
+  const host = await startHostProcess({ SANDBOX_HOST_DATA_DIR: dataDir });
+  const isolation = Isolation.detect("auto", "local/sandbox-host/runtime", dataDir);
+  const opts = { apiUrl: host.url, sandboxUrl: host.url, apiKey: "bench" };
+  const template = loadTemplates().get("code-interpreter-v1");
+  if (!template) throw new Error("code-interpreter-v1 template missing");
 
-async function directRun(): Promise<number> {
-  const home = mkdtempSync(join(tmpdir(), "bench-direct-"));
-  const start = performance.now();
-  const launch = isolation.prepare(
-    { id: `direct${Date.now()}`, homeDir: home, template: template as NonNullable<typeof template>, allowInternetAccess: true },
-    [isolation.python, "-c", "print(1)"],
-  );
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ["ignore", "pipe", "inherit"] });
-    child.stdout.once("data", () => undefined);
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
-  });
-  const elapsed = performance.now() - start;
-  await isolation.release(launch.cgroups);
-  rmSync(home, { recursive: true, force: true });
-  return elapsed;
-}
-
-async function sample(fn: () => Promise<number>): Promise<number[]> {
-  for (let i = 0; i < 5; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await fn());
-  return times;
-}
-
-async function sustained(limit: number): Promise<number> {
-  const alive: Sandbox[] = [];
-  try {
-    while (alive.length < limit) {
-      const batch = await Promise.all(Array.from({ length: 10 }, () => Sandbox.create({ ...opts, timeoutMs: 120_000 })));
-      alive.push(...batch);
-      const checks = await Promise.all(batch.map((s) => s.runCode("print(1)").catch(() => null)));
-      if (checks.some((e) => e?.logs.stdout.join("") !== "1\n")) break;
-    }
-    const all = await Promise.all(alive.map((s) => s.runCode("2 + 2").catch(() => null)));
-    return all.filter((e) => e?.text === "4").length;
-  } finally {
-    await Promise.all(alive.map((s) => s.kill().catch(() => false)));
+  async function sdkRun(): Promise<number> {
+    const start = performance.now();
+    const sandbox = await Sandbox.create({ ...opts, timeoutMs: 60_000 });
+    let firstOutput = 0;
+    await sandbox.runCode("print(1)", {
+      onStdout: () => {
+        firstOutput ||= performance.now();
+      },
+    });
+    await sandbox.kill();
+    if (!firstOutput) throw new Error("no output");
+    return performance.now() - start;
   }
+
+  async function directRun(): Promise<number> {
+    const home = mkdtempSync(join(tmpdir(), "bench-direct-"));
+    const start = performance.now();
+    const launch = isolation.prepare(
+      { id: `direct${Date.now()}`, homeDir: home, template: template as NonNullable<typeof template>, allowInternetAccess: true },
+      [isolation.python, "-c", "print(1)"],
+    );
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ["ignore", "pipe", "inherit"] });
+      child.stdout.once("data", () => undefined);
+      child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+    });
+    const elapsed = performance.now() - start;
+    await isolation.release(launch.cgroups);
+    rmSync(home, { recursive: true, force: true });
+    return elapsed;
+  }
+
+  async function sample(fn: () => Promise<number>): Promise<number[]> {
+    for (let i = 0; i < 5; i++) await fn();
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) times.push(await fn());
+    return times;
+  }
+
+  async function sustained(limit: number): Promise<number> {
+    const alive: Sandbox[] = [];
+    try {
+      while (alive.length < limit) {
+        const batch = await Promise.all(Array.from({ length: 10 }, () => Sandbox.create({ ...opts, timeoutMs: 120_000 })));
+        alive.push(...batch);
+        const checks = await Promise.all(batch.map((s) => s.runCode("print(1)").catch(() => null)));
+        if (checks.some((e) => e?.logs.stdout.join("") !== "1\n")) break;
+      }
+      const all = await Promise.all(alive.map((s) => s.runCode("2 + 2").catch(() => null)));
+      return all.filter((e) => e?.text === "4").length;
+    } finally {
+      await Promise.all(alive.map((s) => s.kill().catch(() => false)));
+    }
+  }
+
+  const direct = await sample(directRun);
+  const sdk = await sample(sdkRun);
+  const atOnce = await sustained(Number(process.env.BENCH_SUSTAIN ?? 100));
+  await host.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const row = (name: string, t: number[]) => [name, percentile(t, 50).toFixed(1), percentile(t, 95).toFixed(1)];
+  printTable(
+    `sandbox host: print(1), ${RUNS} runs each (isolation: ${isolation.bubblewrap ? "bubblewrap" : "none"}, limits: ${isolation.limits})`,
+    ["scenario", "median ms", "p95 ms"],
+    [row("SDK create → first output → kill", sdk), row("direct spawn, same isolation (baseline)", direct)],
+  );
+  console.log(`ratio (median): ${(percentile(sdk, 50) / percentile(direct, 50)).toFixed(2)}x`);
+  console.log(`sandboxes alive and answering at once: ${atOnce}`);
+  return {
+    sdk_median_ms: percentile(sdk, 50),
+    sdk_p95_ms: percentile(sdk, 95),
+    direct_median_ms: percentile(direct, 50),
+    sandboxes_at_once: atOnce,
+  };
 }
-
-const direct = await sample(directRun);
-const sdk = await sample(sdkRun);
-const atOnce = await sustained(Number(process.env.BENCH_SUSTAIN ?? 100));
-await host.stop();
-rmSync(dataDir, { recursive: true, force: true });
-
-const row = (name: string, t: number[]) => [name, percentile(t, 50).toFixed(1), percentile(t, 95).toFixed(1)];
-printTable(
-  `sandbox host: print(1), ${RUNS} runs each (isolation: ${isolation.bubblewrap ? "bubblewrap" : "none"}, limits: ${isolation.limits})`,
-  ["scenario", "median ms", "p95 ms"],
-  [row("SDK create → first output → kill", sdk), row("direct spawn, same isolation (baseline)", direct)],
-);
-console.log(`ratio (median): ${(percentile(sdk, 50) / percentile(direct, 50)).toFixed(2)}x`);
-console.log(`sandboxes alive and answering at once: ${atOnce}`);

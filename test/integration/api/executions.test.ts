@@ -76,6 +76,26 @@ describe("running code", () => {
     expect(await sandboxesOf(execution.id)).toEqual([]);
   });
 
+  test("a sandbox that never starts is an error that costs nothing, its reservation released", async () => {
+    const { client } = await newKey({ budget_usd: "0.002" });
+    await fetch(`${inject("sandboxHostUrl")}/_local/faults`, {
+      method: "POST",
+      body: JSON.stringify({ createFailure: { status: 500, count: 3 } }),
+    });
+    try {
+      const execution = await run(client, { code: "print(1)" });
+      expect(execution.status, JSON.stringify(execution)).toBe("error");
+      expect(execution.cost_usd).toBe("0.000000");
+      expect(execution.sandbox_ms).toBeNull();
+      expect(execution.result?.error?.name).toBe("PlatformError");
+      expect(execution.result?.error?.value).toContain("would not start");
+      const budget = await client.request<{ spent_usd: string; reserved_usd: string }>("GET", "/v1/budget");
+      expect(budget.body).toMatchObject({ spent_usd: "0.000000", reserved_usd: "0.000000" });
+    } finally {
+      await fetch(`${inject("sandboxHostUrl")}/_local/faults`, { method: "DELETE" });
+    }
+  });
+
   test("output beyond the cap is cut and marked truncated; the status is unaffected", async () => {
     const { client } = await newKey();
     const execution = await run(client, { code: "import sys\nfor _ in range(1200):\n    sys.stdout.write('x' * 1023 + '\\n')" });

@@ -1,0 +1,25 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { benchReports } from "./reports.js";
+import { benchSandboxHost } from "./sandbox-host.js";
+
+// `npm run bench`: every scenario, each printing one table; `BENCH_ONLY=reports` runs one.
+const scenarios: Record<string, () => Promise<Record<string, number>>> = {
+  "sandbox-host": benchSandboxHost,
+  reports: benchReports,
+};
+const only = process.env.BENCH_ONLY?.split(",");
+const results: Record<string, Record<string, number>> = {};
+for (const [name, run] of Object.entries(scenarios)) {
+  if (only && !only.includes(name)) continue;
+  results[name] = await run();
+}
+mkdirSync("bench/results", { recursive: true });
+const machine = {
+  date: new Date().toISOString(),
+  cores: cpus().length,
+  memory_gib: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+};
+writeFileSync("bench/results/latest.json", `${JSON.stringify({ machine, results }, null, 2)}\n`);
+console.log("\nwritten to bench/results/latest.json");
