@@ -288,8 +288,9 @@ describe("control plane", () => {
       10_000,
       "the sandbox to end",
     );
+    // The sandbox is unknown from the moment its kill starts; its processes are gone soon after.
+    await waitFor(() => (stillAlive(pids).length === 0 ? true : undefined), 1_000, "its processes to die");
     const goneAfter = Date.now() - deadline;
-    expect(stillAlive(pids)).toEqual([]);
     expect(await spinning).toBeInstanceOf(Error);
     // "Within about a second" of the deadline; generous here, the bench measures it.
     expect(goneAfter).toBeLessThan(3_000);
