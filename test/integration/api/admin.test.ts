@@ -77,10 +77,13 @@ describe("open routes", () => {
     expect(spec.openapi).toBe("3.1.0");
     expect(Object.keys(spec.paths).sort()).toEqual(
       [
+        "/admin/costs",
         "/admin/keys",
         "/admin/keys/{id}",
         "/admin/keys/{id}/rotate",
         "/healthz",
+        "/v1/budget",
+        "/v1/costs",
         "/v1/executions",
         "/v1/executions/{id}",
         "/v1/executions/{id}/cancel",
