@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.js";
 import { ConfigError } from "./env.js";
 import { ApiError, type ErrorCode, errorStatus } from "./errors.js";
+import { describeForLog } from "./log.js";
 import { adminAuth } from "./middleware/admin-auth.js";
 import { bodyLimits } from "./middleware/body-limits.js";
 import { requestId } from "./middleware/request-id.js";
@@ -75,15 +76,18 @@ function toApiError(error: unknown, requestId: string): ApiError {
   if (isDatabaseUnreachable(error)) {
     return new ApiError("unavailable", "the database is not answering; try again shortly", undefined, { "Retry-After": "5" });
   }
-  const described = error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : "non-error thrown";
-  console.error(`request ${requestId} failed: ${described}`);
+  console.error(`request ${requestId} failed: ${describeForLog(error)}`);
   return new ApiError("internal", "an internal error occurred; quote the request id when reporting it");
 }
 
+/**
+ * Postgres classes 08 (connection), 53 (insufficient resources), 57P0x (shutting down) and 40
+ * (a transaction rolled back by a conflict, worth retrying), or no socket at all.
+ */
 function isDatabaseUnreachable(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : "";
-  return (
-    /websocket|ECONNREFUSED|connection terminated|Connection closed|connect|the database system is/i.test(text) &&
-    !/violates|syntax/i.test(text)
-  );
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const code = typeof cause?.code === "string" ? cause.code : "";
+  if (/^(08|53|57P0|40)/.test(code)) return true;
+  const text = error instanceof Error ? `${error.message} ${String(cause?.message ?? "")}` : "";
+  return /websocket|ECONNREFUSED|connection terminated|Connection closed|too many clients|the database system is/i.test(text);
 }

@@ -1,5 +1,6 @@
 import type { Services } from "../context.js";
 import type { Env, RunMessage } from "../env.js";
+import { describeForLog } from "../log.js";
 import { claimExecution, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
 import { buildServices } from "../services.js";
@@ -14,9 +15,7 @@ export async function consumeRuns(batch: MessageBatch<RunMessage>, env: Env, ctx
           await runOne(services, message.body.executionId);
           message.ack();
         } catch (error) {
-          console.error(
-            `run ${message.body.executionId} (attempt ${message.attempts}) failed: ${error instanceof Error ? error.message : error}`,
-          );
+          console.error(`run ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
           message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
         }
       }),
