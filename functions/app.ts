@@ -16,8 +16,10 @@ import { registerGetBudget } from "./routes/budget-get.js";
 import { registerGetCosts } from "./routes/costs-get.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
+import { registerListDeliveries } from "./routes/executions-deliveries.js";
 import { registerGetExecution } from "./routes/executions-get.js";
 import { registerListExecutions } from "./routes/executions-list.js";
+import { registerRedeliver } from "./routes/executions-redeliver.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerOpenApi } from "./routes/openapi.js";
 
@@ -40,6 +42,8 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerListExecutions(app);
   registerGetExecution(app);
   registerCancelExecution(app);
+  registerListDeliveries(app);
+  registerRedeliver(app);
   registerGetBudget(app);
   registerGetCosts(app);
   registerAdminKeys(app);

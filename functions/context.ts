@@ -5,6 +5,7 @@ import type { Clock } from "./services/clock.js";
 import type { Pricing } from "./services/pricing.js";
 import type { SandboxProvider } from "./services/sandbox-provider.js";
 import type { SecretBox } from "./services/secrets.js";
+import type { WebhookTransport } from "./services/webhook-transport.js";
 
 /** Everything a route or consumer needs, built once per request or queue batch (services.ts). */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   pricing: Pricing;
   sandboxes: SandboxProvider;
   queue: Env["RUNS"];
+  deliveries: Env["DELIVERIES"];
+  webhooks: WebhookTransport;
 }
 
 export interface AppEnv {

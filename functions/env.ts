@@ -3,11 +3,24 @@ import { z } from "zod";
 /** Bindings that are not plain strings. */
 export interface Bindings {
   RUNS: Queue<RunMessage>;
+  DELIVERIES: Queue<DeliveryMessage>;
 }
 
 export interface RunMessage {
   executionId: string;
 }
+
+export interface DeliveryMessage {
+  executionId: string;
+}
+
+/** Queue names, as in wrangler.toml: the queue handler switches on them. */
+export const QUEUES = {
+  runs: "runledger-runs",
+  runsDead: "runledger-runs-dead",
+  deliveries: "runledger-deliveries",
+  deliveriesDead: "runledger-deliveries-dead",
+} as const;
 
 const flag = z
   .enum(["true", "false"])
@@ -36,6 +49,13 @@ export const zEnv = z.object({
   PRICING: z.string().optional(),
   /** Local mode: webhook URLs may be http and point at loopback or private hosts. */
   ALLOW_PRIVATE_WEBHOOKS: flag,
+  /** Seconds between webhook attempts: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default. */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, "WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds")
+    .default("5,300,1800,7200,18000,36000,36000")
+    .transform((v) => v.split(",").map(Number)),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   OUTPUT_LIMIT_BYTES: z.coerce
     .number()
     .int()

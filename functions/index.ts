@@ -1,6 +1,7 @@
 import { newApp } from "./app.js";
-import { consumeRuns } from "./consumers/runs.js";
-import type { Env, RunMessage } from "./env.js";
+import { consumeDeadDeliveries, consumeDeliveries } from "./consumers/deliveries.js";
+import { consumeDeadRuns, consumeRuns } from "./consumers/runs.js";
+import { type DeliveryMessage, type Env, QUEUES, type RunMessage } from "./env.js";
 import { runMaintenance } from "./jobs/maintenance.js";
 import { buildServices } from "./services.js";
 
@@ -8,7 +9,28 @@ const app = newApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  queue: (batch, env, ctx) => consumeRuns(batch, env, ctx),
+
+  async queue(batch, env, ctx) {
+    const { services, close } = await buildServices(env);
+    try {
+      switch (batch.queue) {
+        case QUEUES.runs:
+          return await consumeRuns(batch as MessageBatch<RunMessage>, services);
+        case QUEUES.runsDead:
+          return await consumeDeadRuns(batch as MessageBatch<RunMessage>, services);
+        case QUEUES.deliveries:
+          return await consumeDeliveries(batch as MessageBatch<DeliveryMessage>, services);
+        case QUEUES.deliveriesDead:
+          return await consumeDeadDeliveries(batch as MessageBatch<DeliveryMessage>, services);
+        default:
+          console.error(`messages from an unknown queue ${batch.queue} were left for retry`);
+          batch.retryAll();
+      }
+    } finally {
+      ctx.waitUntil(close());
+    }
+  },
+
   async scheduled(_controller, env, ctx) {
     const { services, close } = await buildServices(env);
     try {
@@ -17,4 +39,4 @@ export default {
       ctx.waitUntil(close());
     }
   },
-} satisfies ExportedHandler<Env, RunMessage>;
+} satisfies ExportedHandler<Env, RunMessage | DeliveryMessage>;

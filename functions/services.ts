@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "./services/clock.js";
 import { loadPricing } from "./services/pricing.js";
 import { E2bSandboxProvider } from "./services/sandbox-provider.js";
 import { SecretBox } from "./services/secrets.js";
+import { FetchWebhookTransport } from "./services/webhook-transport.js";
 
 /**
  * Builds the services for one request or queue batch. The database client is not shared across
@@ -21,6 +22,8 @@ export async function buildServices(env: Env, clock: Clock = systemClock): Promi
     pricing: loadPricing(config.PRICING),
     sandboxes: new E2bSandboxProvider({ apiKey: config.E2B_API_KEY, apiUrl: config.E2B_API_URL, sandboxUrl: config.E2B_SANDBOX_URL }),
     queue: env.RUNS,
+    deliveries: env.DELIVERIES,
+    webhooks: new FetchWebhookTransport(),
   };
   return { services, close: () => database.close().catch(() => {}) };
 }

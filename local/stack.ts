@@ -23,6 +23,8 @@ export interface StackOptions {
   /** Seconds between cron ticks; 0 leaves ticking to the caller. */
   cronIntervalS?: number;
   sandboxHostFaults?: boolean;
+  /** More Worker vars (a shorter webhook retry schedule for tests, say). */
+  workerVars?: Record<string, string>;
 }
 
 export interface Stack {
@@ -99,6 +101,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         SECRET_ENCRYPTION_KEY: options.secretEncryptionKey,
         ALLOW_PRIVATE_WEBHOOKS: "true",
         ...e2b,
+        ...options.workerVars,
       },
     });
     stops.push(() => worker.stop());

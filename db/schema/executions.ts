@@ -56,10 +56,13 @@ export const executions = pgTable(
     webhookStatus: text("webhook_status", { enum: ["pending", "delivered", "failed"] }),
     webhookAttempts: integer("webhook_attempts").notNull().default(0),
     webhookMessageId: text("webhook_message_id"),
+    /** When the next delivery attempt is due; while one is in flight, when its lease runs out. */
+    webhookNextAttemptAt: timestamp("webhook_next_attempt_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [
     index("executions_key_created_idx").on(t.keyId, t.id),
     index("executions_active_idx").on(t.keyId).where(sql`${t.status} in ('queued', 'running')`),
+    index("executions_webhook_due_idx").on(t.webhookNextAttemptAt).where(sql`${t.webhookStatus} = 'pending'`),
     check("executions_money_non_negative", sql`${t.reservedMicros} >= 0 and (${t.costMicros} is null or ${t.costMicros} >= 0)`),
   ],
 );

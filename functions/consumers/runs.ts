@@ -1,28 +1,23 @@
 import type { Services } from "../context.js";
-import type { Env, RunMessage } from "../env.js";
+import type { RunMessage } from "../env.js";
 import { describeForLog } from "../log.js";
-import { claimExecution, finishExecution, recordSandbox } from "../services/ledger.js";
+import { claimExecution, failQueued, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
-import { buildServices } from "../services.js";
+import { scheduleDelivery } from "../services/webhook-delivery.js";
 
 /** The run queue's consumer: each message names one execution to run exactly once. */
-export async function consumeRuns(batch: MessageBatch<RunMessage>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const { services, close } = await buildServices(env);
-  try {
-    await Promise.all(
-      batch.messages.map(async (message) => {
-        try {
-          await runOne(services, message.body.executionId);
-          message.ack();
-        } catch (error) {
-          console.error(`run ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
-          message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
-        }
-      }),
-    );
-  } finally {
-    ctx.waitUntil(close());
-  }
+export async function consumeRuns(batch: MessageBatch<RunMessage>, services: Services): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        await runOne(services, message.body.executionId);
+        message.ack();
+      } catch (error) {
+        console.error(`run ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
+        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
+      }
+    }),
+  );
 }
 
 async function runOne(services: Services, executionId: string): Promise<void> {
@@ -37,5 +32,16 @@ async function runOne(services: Services, executionId: string): Promise<void> {
     { outputBytes: config.OUTPUT_LIMIT_BYTES, resultsBytes: config.RESULTS_LIMIT_BYTES },
     { sandboxStarted: (sandboxId) => recordSandbox(db, row.id, sandboxId) },
   );
-  await finishExecution(db, row.id, outcome);
+  const finished = await finishExecution(db, row.id, outcome);
+  if (finished?.webhookUrl) await scheduleDelivery(db, services.deliveries, finished.id, clock.now());
+}
+
+/** Runs the queue gave up on: a still-queued execution ends as `error`, its reservation released. */
+export async function consumeDeadRuns(batch: MessageBatch<RunMessage>, services: Services): Promise<void> {
+  const { db, clock, deliveries } = services;
+  for (const message of batch.messages) {
+    const failed = await failQueued(db, message.body.executionId, clock.now(), "the run could not be started after repeated attempts");
+    if (failed?.webhookUrl) await scheduleDelivery(db, deliveries, failed.id, clock.now());
+    message.ack();
+  }
 }

@@ -1,16 +1,18 @@
 import { and, eq, lt } from "drizzle-orm";
 import { executions, idempotencyKeys, requestNonces } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
+import { requeueOverdueDeliveries } from "../services/webhook-delivery.js";
 
 /** A queued execution older than this has lost its queue message: it is sent again. */
 const REQUEUE_AFTER_MS = 60_000;
 
 /**
- * The cron's work: forget expired nonces and idempotency keys (bounded storage), and re-queue
- * executions whose queue message was lost (the consumer's claim makes a duplicate harmless).
+ * The cron's work: forget expired nonces and idempotency keys (bounded storage), re-queue
+ * executions whose queue message was lost (the consumer's claim makes a duplicate harmless), and
+ * re-queue webhook deliveries whose next attempt is overdue.
  */
-export async function runMaintenance(services: Services): Promise<{ requeued: number }> {
-  const { db, clock, queue } = services;
+export async function runMaintenance(services: Services): Promise<{ requeued: number; redelivered: number }> {
+  const { db, clock, queue, deliveries } = services;
   const now = clock.now();
   await db.delete(requestNonces).where(lt(requestNonces.expiresAt, now));
   await db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now));
@@ -20,5 +22,6 @@ export async function runMaintenance(services: Services): Promise<{ requeued: nu
     .where(and(eq(executions.status, "queued"), lt(executions.createdAt, new Date(now.getTime() - REQUEUE_AFTER_MS))))
     .limit(1000);
   if (stale.length > 0) await queue.sendBatch(stale.map((row) => ({ body: { executionId: row.id } })));
-  return { requeued: stale.length };
+  const redelivered = await requeueOverdueDeliveries(db, deliveries, now);
+  return { requeued: stale.length, redelivered };
 }

@@ -3,6 +3,7 @@ import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses } from "../schemas/error.js";
 import { zKey, zKeyCreate, zKeyIdParam, zKeyPatch, zKeyWithSecrets, zRotated } from "../schemas/key.js";
 import { createKey, getKey, keyView, listKeys, patchKey, revokeKey, rotateKey } from "../services/keys.js";
+import { scheduleDelivery } from "../services/webhook-delivery.js";
 
 // The admin key routes: one operation each, all behind ADMIN_TOKEN.
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -78,7 +79,9 @@ export function registerAdminKeys(app: OpenAPIHono<AppEnv>): void {
     return c.json(await rotateKey(db, secrets, c.req.valid("param").id, clock), 200);
   });
   app.openapi(revokeKeyRoute, async (c) => {
-    const { db, clock } = c.get("services");
-    return c.json(keyView(await revokeKey(db, c.req.valid("param").id, clock)), 200);
+    const { db, clock, deliveries } = c.get("services");
+    const { key, canceled } = await revokeKey(db, c.req.valid("param").id, clock);
+    for (const execution of canceled) if (execution.webhookUrl) await scheduleDelivery(db, deliveries, execution.id, clock.now());
+    return c.json(keyView(key), 200);
   });
 }

@@ -4,6 +4,7 @@ import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/er
 import { zExecution, zExecutionIdParam } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
 import { cancelExecution } from "../services/ledger.js";
+import { scheduleDelivery } from "../services/webhook-delivery.js";
 
 export const cancelExecutionRoute = createRoute({
   method: "post",
@@ -19,10 +20,11 @@ export const cancelExecutionRoute = createRoute({
 
 export function registerCancelExecution(app: OpenAPIHono<AppEnv>): void {
   app.openapi(cancelExecutionRoute, async (c) => {
-    const { db, clock, sandboxes } = c.get("services");
+    const { db, clock, sandboxes, deliveries } = c.get("services");
     const { row, sandboxId } = await cancelExecution(db, c.get("key").id, c.req.valid("param").id, clock.now());
-    // The run's consumer sees its sandbox die, then settles the cost of what ran.
+    // A running one: its consumer sees the sandbox die, settles what ran, and sends the webhook.
     if (sandboxId) await sandboxes.kill(sandboxId).catch(() => false);
+    if (row.settledAt && row.webhookUrl) await scheduleDelivery(db, deliveries, row.id, clock.now());
     return c.json(executionView(row), 200);
   });
 }

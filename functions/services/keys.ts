@@ -1,6 +1,6 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
-import { type KeyRow, keys } from "../../db/schema/index.js";
+import { type ExecutionRow, type KeyRow, keys } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
 import { newKeyId, newKeySecret, newWebhookSecret } from "../ids.js";
 import { microsToUsd } from "../money.js";
@@ -94,11 +94,17 @@ export async function rotateKey(db: Database, box: SecretBox, id: string, clock:
   return { secret, previous_valid_until: previousValidUntil.toISOString() };
 }
 
-/** Revokes a key: it stops authenticating, and its queued executions are canceled and released. */
-export async function revokeKey(db: Database, id: string, clock: Clock): Promise<KeyRow> {
+/**
+ * Revokes a key: it stops authenticating, and its queued executions are canceled and released.
+ * Returns the key and the executions it canceled (their webhooks are due).
+ */
+export async function revokeKey(db: Database, id: string, clock: Clock): Promise<{ key: KeyRow; canceled: ExecutionRow[] }> {
   const now = clock.now();
-  const [row] = await db.update(keys).set({ revokedAt: now }).where(eq(keys.id, id)).returning();
-  if (!row) throw new ApiError("not_found", `no key ${id}`);
-  await cancelQueued(db, id, now);
-  return row;
+  const [key] = await db
+    .update(keys)
+    .set({ revokedAt: sql`coalesce(${keys.revokedAt}, ${now.toISOString()}::timestamptz)` })
+    .where(eq(keys.id, id))
+    .returning();
+  if (!key) throw new ApiError("not_found", `no key ${id}`);
+  return { key, canceled: await cancelQueued(db, id, now) };
 }

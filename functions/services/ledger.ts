@@ -300,8 +300,35 @@ export async function cancelExecution(
   });
 }
 
+/** Ends a queued execution as `error` (the platform could not run it) and releases its reservation. */
+export async function failQueued(db: Database, id: string, now: Date, reason: string): Promise<ExecutionRow | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(executions)
+      .set({
+        status: "error",
+        finishedAt: now,
+        costMicros: 0n,
+        settledAt: now,
+        result: {
+          stdout: "",
+          stderr: "",
+          text: null,
+          results: [],
+          error: { name: "PlatformError", value: reason, traceback: "" },
+          exit_code: null,
+          truncated: false,
+        },
+      })
+      .where(and(eq(executions.id, id), eq(executions.status, "queued")))
+      .returning();
+    if (row) await settle(tx, row);
+    return row ?? null;
+  });
+}
+
 /** Cancels every queued execution of a key and releases their reservations (a revoked key). */
-export async function cancelQueued(db: Database, keyId: string, now: Date): Promise<number> {
+export async function cancelQueued(db: Database, keyId: string, now: Date): Promise<ExecutionRow[]> {
   return db.transaction(async (tx) => {
     const rows = await tx
       .update(executions)
@@ -309,7 +336,7 @@ export async function cancelQueued(db: Database, keyId: string, now: Date): Prom
       .where(and(eq(executions.keyId, keyId), eq(executions.status, "queued")))
       .returning();
     for (const row of rows) await settle(tx, row);
-    return rows.length;
+    return rows;
   });
 }
 

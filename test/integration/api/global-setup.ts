@@ -27,6 +27,8 @@ export default async function setup(project: TestProject) {
     adminToken,
     secretEncryptionKey: newSecretEncryptionKey(),
     sandboxHostFaults: true,
+    // Real hours compressed to seconds: the schedule's shape is tested, not its length.
+    workerVars: { WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1", WEBHOOK_TIMEOUT_MS: "1500" },
   });
   project.provide("apiUrl", stack.url);
   project.provide("adminToken", adminToken);

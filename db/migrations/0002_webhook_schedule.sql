@@ -1,0 +1,2 @@
+ALTER TABLE "executions" ADD COLUMN "webhook_next_attempt_at" timestamp (3) with time zone;--> statement-breakpoint
+CREATE INDEX "executions_webhook_due_idx" ON "executions" USING btree ("webhook_next_attempt_at") WHERE "executions"."webhook_status" = 'pending';

@@ -1,0 +1,42 @@
+import type { Services } from "../context.js";
+import type { DeliveryMessage } from "../env.js";
+import { describeForLog } from "../log.js";
+import { type DeliveryDeps, deliverWebhook, markWebhookFailed } from "../services/webhook-delivery.js";
+
+export function deliveryDeps(services: Services): DeliveryDeps {
+  const { db, secrets, clock, webhooks, deliveries, config } = services;
+  return {
+    db,
+    secrets,
+    clock,
+    transport: webhooks,
+    deliveries,
+    schedule: config.WEBHOOK_RETRY_SCHEDULE,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivate: config.ALLOW_PRIVATE_WEBHOOKS,
+  };
+}
+
+/** The delivery queue's consumer: each message is one attempt at one execution's webhook. */
+export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, services: Services): Promise<void> {
+  const deps = deliveryDeps(services);
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        await deliverWebhook(deps, message.body.executionId);
+        message.ack();
+      } catch (error) {
+        console.error(`delivery for ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
+        message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
+      }
+    }),
+  );
+}
+
+/** Messages the delivery queue gave up on: their webhooks are marked failed. */
+export async function consumeDeadDeliveries(batch: MessageBatch<DeliveryMessage>, services: Services): Promise<void> {
+  for (const message of batch.messages) {
+    await markWebhookFailed(services.db, message.body.executionId);
+    message.ack();
+  }
+}

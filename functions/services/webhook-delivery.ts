@@ -1,0 +1,178 @@
+import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
+import type { Database } from "../../db/client.js";
+import { type ExecutionRow, executions, webhookDeliveries } from "../../db/schema/index.js";
+import type { DeliveryMessage } from "../env.js";
+import type { Clock } from "./clock.js";
+import { executionView } from "./execution-view.js";
+import { getKey } from "./keys.js";
+import type { SecretBox } from "./secrets.js";
+import { signWebhook } from "./signing.js";
+import type { WebhookTransport } from "./webhook-transport.js";
+import { checkWebhookUrl } from "./webhook-url.js";
+
+export interface DeliveryDeps {
+  db: Database;
+  secrets: SecretBox;
+  clock: Clock;
+  transport: WebhookTransport;
+  deliveries: Queue<DeliveryMessage>;
+  /** Seconds to wait after attempt 1, 2, …; its length is the number of retries. */
+  schedule: number[];
+  timeoutMs: number;
+  allowPrivate: boolean;
+  random?: () => number;
+}
+
+/** A Queue message can wait at most 12 hours; longer waits are chained. */
+const MAX_QUEUE_DELAY_S = 12 * 60 * 60;
+/** An attempt in flight holds its execution this long beyond its timeout, so the sweep leaves it be. */
+const LEASE_GRACE_MS = 30_000;
+
+export type DeliveryResult = "delivered" | "retrying" | "failed" | "not_due" | "nothing_to_do";
+
+/**
+ * One delivery attempt of an execution's final event, to the Standard Webhooks spec. Every
+ * attempt is logged; a 2xx delivers, a 410 stops, anything else is retried on the schedule
+ * (with jitter, or after `Retry-After` on 429/503) until the schedule runs out.
+ */
+export async function deliverWebhook(deps: DeliveryDeps, executionId: string): Promise<DeliveryResult> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  const [current] = await db.select().from(executions).where(eq(executions.id, executionId));
+  if (!current || current.webhookStatus !== "pending" || !current.webhookUrl || !current.webhookMessageId) return "nothing_to_do";
+  if (current.webhookNextAttemptAt && current.webhookNextAttemptAt.getTime() > now.getTime() + 1000) {
+    await enqueue(deps, executionId, (current.webhookNextAttemptAt.getTime() - now.getTime()) / 1000);
+    return "not_due";
+  }
+  // Claim the attempt: its number, and a lease that keeps the sweep away while it is in flight.
+  const [row] = await db
+    .update(executions)
+    .set({
+      webhookAttempts: sql`${executions.webhookAttempts} + 1`,
+      webhookNextAttemptAt: new Date(now.getTime() + deps.timeoutMs + LEASE_GRACE_MS),
+    })
+    .where(
+      and(eq(executions.id, executionId), eq(executions.webhookStatus, "pending"), eq(executions.webhookAttempts, current.webhookAttempts)),
+    )
+    .returning();
+  if (!row) return "nothing_to_do";
+  const attempt = row.webhookAttempts;
+
+  const response = await send(deps, row, now);
+  const finishedAt = clock.now();
+  await db.insert(webhookDeliveries).values({
+    executionId,
+    attempt,
+    at: now,
+    statusCode: response.statusCode,
+    error: response.error,
+    durationMs: finishedAt.getTime() - now.getTime(),
+  });
+
+  const ok = response.statusCode !== null && response.statusCode >= 200 && response.statusCode < 300 && response.error === null;
+  if (ok || response.statusCode === 410 || attempt > deps.schedule.length) {
+    const status = ok ? "delivered" : "failed";
+    await db.update(executions).set({ webhookStatus: status, webhookNextAttemptAt: null }).where(eq(executions.id, executionId));
+    return status;
+  }
+  const delayS = retryDelay(deps, attempt, response, finishedAt);
+  await db
+    .update(executions)
+    .set({ webhookNextAttemptAt: new Date(finishedAt.getTime() + delayS * 1000) })
+    .where(eq(executions.id, executionId));
+  await enqueue(deps, executionId, delayS);
+  return "retrying";
+}
+
+async function send(deps: DeliveryDeps, row: ExecutionRow, now: Date) {
+  let url: string;
+  try {
+    url = checkWebhookUrl(row.webhookUrl as string, deps.allowPrivate);
+  } catch {
+    return { statusCode: null, error: "the webhook URL is not an allowed destination", retryAfter: null };
+  }
+  const key = await getKey(deps.db, row.keyId);
+  const whsec = await deps.secrets.open(key.webhookSecretCiphertext, `${key.id}/webhook`);
+  const messageId = row.webhookMessageId as string;
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const body = JSON.stringify({ type: "execution.completed", timestamp: now.toISOString(), data: executionView(row) });
+  return deps.transport.send({
+    url,
+    body,
+    timeoutMs: deps.timeoutMs,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "runledger-webhooks/1",
+      "webhook-id": messageId,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await signWebhook(whsec, messageId, timestamp, body),
+    },
+  });
+}
+
+/** The wait before the next attempt: `Retry-After` when a 429 or 503 gives one, else the schedule ±10%. */
+export function retryDelay(
+  deps: Pick<DeliveryDeps, "schedule" | "random">,
+  attempt: number,
+  response: { statusCode: number | null; retryAfter: string | null },
+  now: Date,
+): number {
+  if ((response.statusCode === 429 || response.statusCode === 503) && response.retryAfter) {
+    const seconds = /^\d+$/.test(response.retryAfter.trim())
+      ? Number(response.retryAfter)
+      : (Date.parse(response.retryAfter) - now.getTime()) / 1000;
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 24 * 60 * 60);
+  }
+  const base = deps.schedule[attempt - 1] ?? deps.schedule.at(-1) ?? 60;
+  const jitter = 0.9 + (deps.random ?? Math.random)() * 0.2;
+  return base * jitter;
+}
+
+async function enqueue(deps: Pick<DeliveryDeps, "deliveries">, executionId: string, delayS: number): Promise<void> {
+  const delaySeconds = Math.max(0, Math.min(MAX_QUEUE_DELAY_S, Math.ceil(delayS)));
+  await deps.deliveries.send({ executionId }, delaySeconds > 0 ? { delaySeconds } : undefined);
+}
+
+/** Marks a final execution's webhook due now and queues its delivery. */
+export async function scheduleDelivery(db: Database, deliveries: Queue<DeliveryMessage>, executionId: string, now: Date): Promise<void> {
+  await db
+    .update(executions)
+    .set({ webhookNextAttemptAt: now })
+    .where(and(eq(executions.id, executionId), eq(executions.webhookStatus, "pending")));
+  await deliveries.send({ executionId });
+}
+
+/** Puts a delivered or failed webhook back to pending for one more attempt (same webhook-id). */
+export async function redeliver(db: Database, deliveries: Queue<DeliveryMessage>, row: ExecutionRow, now: Date): Promise<ExecutionRow> {
+  const [updated] = await db
+    .update(executions)
+    .set({ webhookStatus: "pending", webhookNextAttemptAt: now })
+    .where(and(eq(executions.id, row.id), isNotNull(executions.webhookUrl)))
+    .returning();
+  await deliveries.send({ executionId: row.id });
+  return updated ?? row;
+}
+
+/** Deliveries whose next attempt is overdue by more than `graceMs`: their queue message was lost. */
+export async function requeueOverdueDeliveries(
+  db: Database,
+  deliveries: Queue<DeliveryMessage>,
+  now: Date,
+  graceMs = 30_000,
+): Promise<number> {
+  const overdue = await db
+    .select({ id: executions.id })
+    .from(executions)
+    .where(and(eq(executions.webhookStatus, "pending"), lt(executions.webhookNextAttemptAt, new Date(now.getTime() - graceMs))))
+    .limit(500);
+  if (overdue.length > 0) await deliveries.sendBatch(overdue.map((row) => ({ body: { executionId: row.id } })));
+  return overdue.length;
+}
+
+/** The dead-letter path: a delivery that could not even be attempted is marked failed. */
+export async function markWebhookFailed(db: Database, executionId: string): Promise<void> {
+  await db
+    .update(executions)
+    .set({ webhookStatus: "failed", webhookNextAttemptAt: null })
+    .where(and(eq(executions.id, executionId), eq(executions.webhookStatus, "pending")));
+}
