@@ -2,11 +2,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { benchReports } from "./reports.js";
 import { benchSandboxHost } from "./sandbox-host.js";
+import { benchWebhooks } from "./webhooks.js";
 
 // `npm run bench`: every scenario, each printing one table; `BENCH_ONLY=reports` runs one.
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   "sandbox-host": benchSandboxHost,
   reports: benchReports,
+  webhooks: benchWebhooks,
 };
 const only = process.env.BENCH_ONLY?.split(",");
 const results: Record<string, Record<string, number>> = {};

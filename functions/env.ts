@@ -1,9 +1,15 @@
 import { z } from "zod";
 
+/** What runledger uses of a Cloudflare Queue producer binding. */
+export interface MessageQueue<T> {
+  send(body: T, options?: { delaySeconds?: number }): Promise<void>;
+  sendBatch(messages: Iterable<{ body: T; delaySeconds?: number }>): Promise<void>;
+}
+
 /** Bindings that are not plain strings. */
 export interface Bindings {
-  RUNS: Queue<RunMessage>;
-  DELIVERIES: Queue<DeliveryMessage>;
+  RUNS: MessageQueue<RunMessage>;
+  DELIVERIES: MessageQueue<DeliveryMessage>;
 }
 
 export interface RunMessage {

@@ -3,7 +3,8 @@ import type { RunMessage } from "../env.js";
 import { describeForLog } from "../log.js";
 import { claimExecution, failQueued, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
-import { scheduleDelivery } from "../services/webhook-delivery.js";
+import { deliverWebhook, markDeliveryDue, scheduleDelivery } from "../services/webhook-delivery.js";
+import { deliveryDeps } from "./deliveries.js";
 
 /** The run queue's consumer: each message names one execution to run exactly once. */
 export async function consumeRuns(batch: MessageBatch<RunMessage>, services: Services): Promise<void> {
@@ -33,7 +34,12 @@ async function runOne(services: Services, executionId: string): Promise<void> {
     { sandboxStarted: (sandboxId) => recordSandbox(db, row.id, sandboxId) },
   );
   const finished = await finishExecution(db, row.id, outcome);
-  if (finished?.webhookUrl) await scheduleDelivery(db, services.deliveries, finished.id, clock.now());
+  if (finished?.webhookUrl) {
+    // The first attempt goes out at once, on this consumer's open connection; it is marked due
+    // first, so if we die here the sweep sends it. Retries go through the delivery queue.
+    await markDeliveryDue(db, finished.id, clock.now());
+    await deliverWebhook(deliveryDeps(services), finished.id);
+  }
 }
 
 /** Runs the queue gave up on: a still-queued execution ends as `error`, its reservation released. */

@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { type ExecutionRow, executions, webhookDeliveries } from "../../db/schema/index.js";
-import type { DeliveryMessage } from "../env.js";
+import type { DeliveryMessage, MessageQueue } from "../env.js";
 import type { Clock } from "./clock.js";
 import { executionView } from "./execution-view.js";
 import { getKey } from "./keys.js";
@@ -15,7 +15,7 @@ export interface DeliveryDeps {
   secrets: SecretBox;
   clock: Clock;
   transport: WebhookTransport;
-  deliveries: Queue<DeliveryMessage>;
+  deliveries: MessageQueue<DeliveryMessage>;
   /** Seconds to wait after attempt 1, 2, …; its length is the number of retries. */
   schedule: number[];
   timeoutMs: number;
@@ -39,7 +39,7 @@ export async function deliverWebhook(deps: DeliveryDeps, executionId: string): P
   const { db, clock } = deps;
   const now = clock.now();
   const [current] = await db.select().from(executions).where(eq(executions.id, executionId));
-  if (!current || current.webhookStatus !== "pending" || !current.webhookUrl || !current.webhookMessageId) return "nothing_to_do";
+  if (current?.webhookStatus !== "pending" || !current.webhookUrl || !current.webhookMessageId) return "nothing_to_do";
   if (current.webhookNextAttemptAt && current.webhookNextAttemptAt.getTime() > now.getTime() + 1000) {
     await enqueue(deps, executionId, (current.webhookNextAttemptAt.getTime() - now.getTime()) / 1000);
     return "not_due";
@@ -133,17 +133,32 @@ async function enqueue(deps: Pick<DeliveryDeps, "deliveries">, executionId: stri
   await deps.deliveries.send({ executionId }, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
-/** Marks a final execution's webhook due now and queues its delivery. */
-export async function scheduleDelivery(db: Database, deliveries: Queue<DeliveryMessage>, executionId: string, now: Date): Promise<void> {
+/** Marks a final execution's webhook due now: from here on, the sweep will not lose it. */
+export async function markDeliveryDue(db: Database, executionId: string, now: Date): Promise<void> {
   await db
     .update(executions)
     .set({ webhookNextAttemptAt: now })
     .where(and(eq(executions.id, executionId), eq(executions.webhookStatus, "pending")));
+}
+
+/** Marks a final execution's webhook due now and queues its delivery. */
+export async function scheduleDelivery(
+  db: Database,
+  deliveries: MessageQueue<DeliveryMessage>,
+  executionId: string,
+  now: Date,
+): Promise<void> {
+  await markDeliveryDue(db, executionId, now);
   await deliveries.send({ executionId });
 }
 
 /** Puts a delivered or failed webhook back to pending for one more attempt (same webhook-id). */
-export async function redeliver(db: Database, deliveries: Queue<DeliveryMessage>, row: ExecutionRow, now: Date): Promise<ExecutionRow> {
+export async function redeliver(
+  db: Database,
+  deliveries: MessageQueue<DeliveryMessage>,
+  row: ExecutionRow,
+  now: Date,
+): Promise<ExecutionRow> {
   const [updated] = await db
     .update(executions)
     .set({ webhookStatus: "pending", webhookNextAttemptAt: now })
@@ -156,7 +171,7 @@ export async function redeliver(db: Database, deliveries: Queue<DeliveryMessage>
 /** Deliveries whose next attempt is overdue by more than `graceMs`: their queue message was lost. */
 export async function requeueOverdueDeliveries(
   db: Database,
-  deliveries: Queue<DeliveryMessage>,
+  deliveries: MessageQueue<DeliveryMessage>,
   now: Date,
   graceMs = 30_000,
 ): Promise<number> {
