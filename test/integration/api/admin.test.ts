@@ -87,6 +87,8 @@ describe("open routes", () => {
         "/v1/executions",
         "/v1/executions/{id}",
         "/v1/executions/{id}/cancel",
+        "/v1/executions/{id}/deliveries",
+        "/v1/executions/{id}/redeliver",
       ].sort(),
     );
   });
