@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { stopOnSignal } from "./shutdown.js";
 import { newSecretEncryptionKey, startStack } from "./stack.js";
 
 // `npm start`: the whole system on loopback, with a dev key and a request ready to paste.
@@ -66,15 +67,7 @@ sig=$(printf '%s\\n%s\\n%s\\n%s' "$ts" POST "$path" "$h" | openssl dgst -sha256 
 curl -sS "$RUNLEDGER_URL$path" -H 'content-type: application/json' -H "x-runledger-key: $RUNLEDGER_KEY" -H "x-runledger-timestamp: $ts" -H "x-runledger-signature: v1=$sig" --data "$body"
 `);
 
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      console.log("\nstopping ...");
-      void stack.stop().then(() => process.exit(0));
-    });
-  }
+  stopOnSignal("\nstopping ...", () => stack.stop());
 }
 
 main().catch((error: Error) => {

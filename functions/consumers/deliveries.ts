@@ -1,7 +1,7 @@
 import type { Services } from "../context.js";
 import type { DeliveryMessage } from "../env.js";
-import { describeForLog } from "../log.js";
 import { type DeliveryDeps, deliverWebhook, markWebhookFailed } from "../services/webhook-delivery.js";
+import { eachMessage } from "./each-message.js";
 
 export function deliveryDeps(services: Services): DeliveryDeps {
   const { db, secrets, clock, webhooks, deliveries, config } = services;
@@ -20,17 +20,7 @@ export function deliveryDeps(services: Services): DeliveryDeps {
 /** The delivery queue's consumer: each message is one attempt at one execution's webhook. */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, services: Services): Promise<void> {
   const deps = deliveryDeps(services);
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      try {
-        await deliverWebhook(deps, message.body.executionId);
-        message.ack();
-      } catch (error) {
-        console.error(`delivery for ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
-        message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
-      }
-    }),
-  );
+  await eachMessage(batch, "delivery", 300, (body) => deliverWebhook(deps, body.executionId));
 }
 
 /** Messages the delivery queue gave up on: their webhooks are marked failed. */

@@ -1,24 +1,14 @@
 import type { Services } from "../context.js";
 import type { RunMessage } from "../env.js";
-import { describeForLog } from "../log.js";
 import { claimExecution, failQueued, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
 import { deliverWebhook, markDeliveryDue, scheduleDelivery } from "../services/webhook-delivery.js";
 import { deliveryDeps } from "./deliveries.js";
+import { eachMessage } from "./each-message.js";
 
 /** The run queue's consumer: each message names one execution to run exactly once. */
 export async function consumeRuns(batch: MessageBatch<RunMessage>, services: Services): Promise<void> {
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      try {
-        await runOne(services, message.body.executionId);
-        message.ack();
-      } catch (error) {
-        console.error(`run ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
-        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
-      }
-    }),
-  );
+  await eachMessage(batch, "run", 60, (body) => runOne(services, body.executionId));
 }
 
 async function runOne(services: Services, executionId: string): Promise<void> {

@@ -21,19 +21,7 @@ export function errorResponses(...codes: ErrorCode[]) {
   );
 }
 
-/** Errors every signed route can answer. */
-export const signedRouteErrors = [
-  "unauthorized",
-  "timestamp_out_of_range",
-  "replayed_request",
-  "key_revoked",
-  "invalid_json",
-  "payload_too_large",
-  "unsupported_media_type",
-  "internal",
-  "unavailable",
-] as const satisfies readonly ErrorCode[];
-
+/** Errors every admin route can answer. */
 export const adminRouteErrors = [
   "unauthorized",
   "invalid_json",
@@ -41,6 +29,14 @@ export const adminRouteErrors = [
   "unsupported_media_type",
   "internal",
   "unavailable",
+] as const satisfies readonly ErrorCode[];
+
+/** Errors every signed route can answer: the admin ones and the rest of contract §2. */
+export const signedRouteErrors = [
+  ...adminRouteErrors,
+  "timestamp_out_of_range",
+  "replayed_request",
+  "key_revoked",
 ] as const satisfies readonly ErrorCode[];
 
 export const signedSecurity = [{ RunledgerKey: [], RunledgerTimestamp: [], RunledgerSignature: [] }];

@@ -1,3 +1,4 @@
+import { stopOnSignal } from "../shutdown.js";
 import type { IsolationMode } from "./isolation.js";
 import { startSandboxHost } from "./server.js";
 
@@ -21,12 +22,4 @@ console.log(`export E2B_API_URL=${host.url}`);
 console.log(`export E2B_SANDBOX_URL=${host.url}`);
 console.log(`export E2B_API_KEY=${process.env.SANDBOX_HOST_API_KEY || "local"}`);
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("stopping: killing every sandbox");
-    void host.close().then(() => process.exit(0));
-  });
-}
+stopOnSignal("stopping: killing every sandbox", () => host.close());
