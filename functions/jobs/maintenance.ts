@@ -2,6 +2,7 @@ import { and, eq, lt } from "drizzle-orm";
 import { executions, idempotencyKeys, requestNonces } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
 import { requeueOverdueDeliveries } from "../services/webhook-delivery.js";
+import { killLeakedSandboxes, reapLostRuns } from "./reaper.js";
 
 /** A queued execution older than this has lost its queue message: it is sent again. */
 const REQUEUE_AFTER_MS = 60_000;
@@ -9,9 +10,10 @@ const REQUEUE_AFTER_MS = 60_000;
 /**
  * The cron's work: forget expired nonces and idempotency keys (bounded storage), re-queue
  * executions whose queue message was lost (the consumer's claim makes a duplicate harmless), and
- * re-queue webhook deliveries whose next attempt is overdue.
+ * re-queue webhook deliveries whose next attempt is overdue, end runs whose consumer died, and
+ * kill sandboxes that no running execution owns.
  */
-export async function runMaintenance(services: Services): Promise<{ requeued: number; redelivered: number }> {
+export async function runMaintenance(services: Services): Promise<Record<string, number>> {
   const { db, clock, queue, deliveries } = services;
   const now = clock.now();
   await db.delete(requestNonces).where(lt(requestNonces.expiresAt, now));
@@ -23,5 +25,7 @@ export async function runMaintenance(services: Services): Promise<{ requeued: nu
     .limit(1000);
   if (stale.length > 0) await queue.sendBatch(stale.map((row) => ({ body: { executionId: row.id } })));
   const redelivered = await requeueOverdueDeliveries(db, deliveries, now);
-  return { requeued: stale.length, redelivered };
+  const reaped = await reapLostRuns(services);
+  const leaked = await killLeakedSandboxes(services).catch(() => 0);
+  return { requeued: stale.length, redelivered, reaped, leaked };
 }

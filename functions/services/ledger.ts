@@ -218,7 +218,8 @@ export async function finishExecution(db: Database, id: string, outcome: Outcome
         finishedAt: sql`coalesce(${executions.finishedAt}, ${outcome.finishedAt.toISOString()}::timestamptz)`,
         durationMs: outcome.durationMs,
         sandboxMs: outcome.sandboxMs,
-        costMicros: outcome.costMicros,
+        // Never more than the reservation: the worst case quoted at submit is what a caller can owe.
+        costMicros: sql`least(${outcome.costMicros}::bigint, ${executions.reservedMicros})`,
         result: outcome.result,
         settledAt: outcome.finishedAt,
       })
@@ -338,6 +339,20 @@ export async function cancelQueued(db: Database, keyId: string, now: Date): Prom
     for (const row of rows) await settle(tx, row);
     return rows;
   });
+}
+
+/** Executions still `running` well past their deadline: their consumer is gone. */
+export async function lostRuns(db: Database, now: Date, graceMs: number): Promise<ExecutionRow[]> {
+  return db
+    .select()
+    .from(executions)
+    .where(
+      and(
+        eq(executions.status, "running"),
+        sql`${executions.startedAt} + (${executions.timeoutMs} + ${graceMs}) * interval '1 millisecond' < ${now.toISOString()}::timestamptz`,
+      ),
+    )
+    .limit(200);
 }
 
 export async function loadExecution(db: Database, id: string): Promise<ExecutionRow | null> {

@@ -10,7 +10,7 @@ export interface RunLimits {
 }
 
 /** The sandbox's own deadline is this much beyond the run's, so it dies even if we do. */
-const SANDBOX_GRACE_MS = 30_000;
+export const SANDBOX_GRACE_MS = 30_000;
 const CREATE_ATTEMPTS = 3;
 const KILL_ATTEMPTS = 3;
 

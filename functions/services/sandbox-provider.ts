@@ -5,6 +5,8 @@ import { CommandExitError } from "e2b";
 export interface SandboxProvider {
   create(options: { template: string; timeoutMs: number; metadata: Record<string, string> }): Promise<RunningSandbox>;
   kill(sandboxId: string): Promise<boolean>;
+  /** Running sandboxes that carry the metadata key `runledger_execution`. */
+  listOwned(): Promise<Array<{ id: string; executionId: string; startedAt: Date }>>;
 }
 
 export interface OutputSink {
@@ -52,6 +54,18 @@ export class E2bSandboxProvider implements SandboxProvider {
 
   kill(sandboxId: string): Promise<boolean> {
     return Sandbox.kill(sandboxId, this.connection);
+  }
+
+  async listOwned(): Promise<Array<{ id: string; executionId: string; startedAt: Date }>> {
+    const pages = Sandbox.list({ ...this.connection, query: { state: ["running"] } } as Parameters<typeof Sandbox.list>[0]);
+    const owned: Array<{ id: string; executionId: string; startedAt: Date }> = [];
+    while (pages.hasNext) {
+      for (const info of await pages.nextItems()) {
+        const executionId = info.metadata.runledger_execution;
+        if (executionId) owned.push({ id: info.sandboxId, executionId, startedAt: info.startedAt });
+      }
+    }
+    return owned;
   }
 }
 

@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, expect, inject, test } from "vitest";
+import type { Database } from "../../../db/client.js";
+import type { Services } from "../../../functions/context.js";
+import type { DeliveryMessage } from "../../../functions/env.js";
+import { REAP_AFTER_MS, killLeakedSandboxes, reapLostRuns } from "../../../functions/jobs/reaper.js";
+import type { Clock } from "../../../functions/services/clock.js";
+import { createKey, getKey } from "../../../functions/services/keys.js";
+import { claimExecution, loadExecution, recordSandbox, submitExecution } from "../../../functions/services/ledger.js";
+import { budgetOf } from "../../../functions/services/reports.js";
+import { E2bSandboxProvider } from "../../../functions/services/sandbox-provider.js";
+import { SecretBox } from "../../../functions/services/secrets.js";
+import { openDatabase, sandboxesOf } from "./harness.js";
+import { MemoryQueue } from "./memory-queue.js";
+
+// A consumer that dies mid-run leaves an execution `running` and a sandbox alive: the cron's
+// reaper and leak sweep end both. Real ledger, real sandbox host, an injected clock.
+let db: Database;
+let close: () => Promise<void>;
+let now = new Date();
+const clock: Clock = { now: () => now };
+const sandboxes = () => new E2bSandboxProvider({ apiKey: inject("sandboxHostKey"), apiUrl: inject("sandboxHostUrl"), sandboxUrl: inject("sandboxHostUrl") });
+
+beforeAll(() => {
+  ({ db, close } = openDatabase());
+});
+
+afterAll(async () => {
+  await close();
+});
+
+async function runningExecution() {
+  const secrets = await SecretBox.fromBase64(randomBytes(32).toString("base64"));
+  const created = await createKey(db, secrets, { name: "reaper", budget_usd: 1_000_000n, budget_period: "day", max_timeout_ms: 300_000, max_concurrency: 10 }, clock);
+  const key = await getKey(db, created.id);
+  const input = { code: "import time; time.sleep(600)", language: "python" as const, template: "code-interpreter-v1", timeout_ms: 2000, env: {}, files: [], metadata: {} };
+  const { row } = await submitExecution(db, key, { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 111n, idempotency: null, resend: false }, clock);
+  await claimExecution(db, row.id, now);
+  const sandbox = await sandboxes().create({ template: "code-interpreter-v1", timeoutMs: 120_000, metadata: { runledger_execution: row.id } });
+  await recordSandbox(db, row.id, sandbox.id);
+  return { key, row, sandbox };
+}
+
+test("a run whose consumer died is reaped: error, sandbox killed, cost settled, webhook due", async () => {
+  now = new Date();
+  const { key, row, sandbox } = await runningExecution();
+  const deliveries = new MemoryQueue<DeliveryMessage>();
+  const services = { db, clock, sandboxes: sandboxes(), deliveries: deliveries.asQueue() } as unknown as Services;
+
+  now = new Date(now.getTime() + 2000 + REAP_AFTER_MS - 5_000);
+  expect(await reapLostRuns(services)).toBe(0);
+  now = new Date(now.getTime() + 10_000);
+  expect(await reapLostRuns(services)).toBeGreaterThanOrEqual(1);
+
+  const reaped = await loadExecution(db, row.id);
+  expect(reaped?.status).toBe("error");
+  expect(reaped?.result?.error?.name).toBe("PlatformError");
+  expect(reaped?.costMicros).toBe(111n); // its sandbox's whole life, capped at the reservation
+  expect(await sandboxesOf(row.id)).toEqual([]);
+  expect(sandbox.id).toBeTruthy();
+  const budget = await budgetOf(db, key, now);
+  expect(budget.reserved_usd).toBe("0.000000");
+  expect(budget.spent_usd).toBe("0.000111");
+});
+
+test("a sandbox that no running execution owns is killed by the leak sweep; an owned one is left", async () => {
+  now = new Date();
+  const owned = await runningExecution();
+  const orphan = await sandboxes().create({ template: "code-interpreter-v1", timeoutMs: 120_000, metadata: { runledger_execution: "exe_000000000000000000000000" } });
+  const services = { db, clock, sandboxes: sandboxes() } as unknown as Services;
+  expect(await killLeakedSandboxes(services)).toBe(0); // both are too young to judge
+  now = new Date(now.getTime() + 120_000);
+  expect(await killLeakedSandboxes(services)).toBeGreaterThanOrEqual(1);
+  expect(await sandboxesOf("exe_000000000000000000000000")).toEqual([]);
+  expect(await sandboxesOf(owned.row.id)).toEqual([owned.sandbox.id]);
+  expect(orphan.id).toBeTruthy();
+  await owned.sandbox.kill();
+});
