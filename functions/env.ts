@@ -62,6 +62,8 @@ export const zEnv = z.object({
     .default("5,300,1800,7200,18000,36000,36000")
     .transform((v) => v.split(",").map(Number)),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /** How long past its deadline a `running` execution waits before the cron reaps it. */
+  REAPER_GRACE_MS: z.coerce.number().int().positive().default(90_000),
   OUTPUT_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -7,6 +7,8 @@ export interface LocalPostgres {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Starts it again after a stop, on the same port and data. */
+  restart(): Promise<void>;
 }
 
 const USER = "runledger";
@@ -45,5 +47,6 @@ export async function startLocalPostgres(dataDir: string, port: number): Promise
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
     port,
     stop: () => postgres.stop(),
+    restart: () => postgres.start(),
   };
 }

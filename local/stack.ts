@@ -32,6 +32,8 @@ export interface Stack {
   databaseUrl: string;
   wsProxy: string | undefined;
   sandboxHost: SandboxHost | undefined;
+  /** The embedded Postgres, when the stack started one. */
+  postgres: LocalPostgres | undefined;
   /** The API key the Worker uses for E2B or the sandbox host. */
   e2bApiKey: string;
   worker: LocalWorker;
@@ -109,7 +111,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const timer = setInterval(() => void worker.tick().catch(() => {}), options.cronIntervalS * 1000);
       stops.push(async () => clearInterval(timer));
     }
-    return { url: worker.url, databaseUrl, wsProxy: proxy?.address, sandboxHost, e2bApiKey: e2b.E2B_API_KEY as string, worker, stop };
+    return {
+      url: worker.url,
+      databaseUrl,
+      wsProxy: proxy?.address,
+      sandboxHost,
+      postgres,
+      e2bApiKey: e2b.E2B_API_KEY as string,
+      worker,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -25,7 +25,7 @@ export async function runMaintenance(services: Services): Promise<Record<string,
     .limit(1000);
   if (stale.length > 0) await queue.sendBatch(stale.map((row) => ({ body: { executionId: row.id } })));
   const redelivered = await requeueOverdueDeliveries(db, deliveries, now);
-  const reaped = await reapLostRuns(services);
+  const reaped = await reapLostRuns(services, services.config.REAPER_GRACE_MS);
   const leaked = await killLeakedSandboxes(services).catch(() => 0);
   return { requeued: stale.length, redelivered, reaped, leaked };
 }

@@ -6,8 +6,8 @@ import { actualCostMicros } from "../services/pricing.js";
 import { SANDBOX_GRACE_MS } from "../services/run-execution.js";
 import { scheduleDelivery } from "../services/webhook-delivery.js";
 
-/** A running execution this long past its own deadline has lost its consumer. */
-export const REAP_AFTER_MS = SANDBOX_GRACE_MS + 60_000;
+/** A running execution this long past its own deadline has lost its consumer (REAPER_GRACE_MS). */
+export const REAP_AFTER_MS = 90_000;
 /** A sandbox younger than this may not be in the ledger yet. */
 const LEAK_MIN_AGE_MS = 60_000;
 

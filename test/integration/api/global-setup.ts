@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -14,6 +16,8 @@ declare module "vitest" {
     sandboxHostKey: string;
     databaseUrl: string;
     wsProxy: string;
+    /** POST /postgres/stop and /postgres/start: the fault suite stops the real database. */
+    controlUrl: string;
   }
 }
 
@@ -28,7 +32,7 @@ export default async function setup(project: TestProject) {
     secretEncryptionKey: newSecretEncryptionKey(),
     sandboxHostFaults: true,
     // Real hours compressed to seconds: the schedule's shape is tested, not its length.
-    workerVars: { WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1", WEBHOOK_TIMEOUT_MS: "1500" },
+    workerVars: { WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1", WEBHOOK_TIMEOUT_MS: "1500", REAPER_GRACE_MS: "3000" },
   });
   project.provide("apiUrl", stack.url);
   project.provide("adminToken", adminToken);
@@ -36,7 +40,19 @@ export default async function setup(project: TestProject) {
   project.provide("sandboxHostKey", stack.sandboxHost ? stack.e2bApiKey : "");
   project.provide("databaseUrl", stack.databaseUrl);
   project.provide("wsProxy", stack.wsProxy ?? "");
+  const control = createServer((req, res) => {
+    const postgres = stack.postgres;
+    const action = req.url === "/postgres/stop" ? postgres?.stop() : req.url === "/postgres/start" ? postgres?.restart() : undefined;
+    if (!action) return res.writeHead(404).end();
+    action.then(
+      () => res.writeHead(204).end(),
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
+  });
+  await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
+  project.provide("controlUrl", `http://127.0.0.1:${(control.address() as AddressInfo).port}`);
   return async () => {
+    control.close();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };

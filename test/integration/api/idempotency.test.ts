@@ -6,7 +6,9 @@ test("the same Idempotency-Key sent 50 times at once: one execution, one charge,
   const { key, client } = await newKey();
   const body = { code: "print('exactly once')" };
   const answers = await Promise.all(
-    Array.from({ length: 50 }, () => client.request<Execution | ApiErrorBody>("POST", "/v1/executions", body, { "idempotency-key": "nightly-2026-11-22" })),
+    Array.from({ length: 50 }, () =>
+      client.request<Execution | ApiErrorBody>("POST", "/v1/executions", body, { "idempotency-key": "nightly-2026-11-22" }),
+    ),
   );
   expect(answers.map((a) => a.status).filter((s) => s !== 200 && s !== 202)).toEqual([]);
   const ids = new Set(answers.map((a) => (a.body as Execution).id));
@@ -29,7 +31,12 @@ test("the same Idempotency-Key sent 50 times at once: one execution, one charge,
     await close();
   }
 
-  const conflict = await client.request<ApiErrorBody>("POST", "/v1/executions", { code: "print('different')" }, { "idempotency-key": "nightly-2026-11-22" });
+  const conflict = await client.request<ApiErrorBody>(
+    "POST",
+    "/v1/executions",
+    { code: "print('different')" },
+    { "idempotency-key": "nightly-2026-11-22" },
+  );
   expect(conflict.status).toBe(409);
   expect(conflict.body.error.code).toBe("idempotency_conflict");
 });

@@ -14,7 +14,11 @@ const bodies = fc.oneof(
   fc.json(),
   fc.string(),
   fc.record(
-    { code: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), language: fc.string(), timeout_ms: fc.oneof(fc.integer(), fc.double(), fc.string()) },
+    {
+      code: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+      language: fc.string(),
+      timeout_ms: fc.oneof(fc.integer(), fc.double(), fc.string()),
+    },
     { requiredKeys: [] },
   ),
   fc.record({
@@ -50,7 +54,16 @@ test(`${RUNS} malformed requests over bodies, headers, signatures and timestamps
     fc.asyncProperty(
       bodies,
       fc.constantFrom("GET", "POST", "PATCH", "DELETE", "PUT"),
-      fc.constantFrom("/v1/executions", "/v1/executions?wait=abc", "/v1/executions?limit=-1", "/v1/executions/exe_x", "/v1/executions/%ZZ/cancel", "/v1/costs?from=x", "/admin/keys", "/admin/keys/x"),
+      fc.constantFrom(
+        "/v1/executions",
+        "/v1/executions?wait=abc",
+        "/v1/executions?limit=-1",
+        "/v1/executions/exe_x",
+        "/v1/executions/%ZZ/cancel",
+        "/v1/costs?from=x",
+        "/admin/keys",
+        "/admin/keys/x",
+      ),
       fc.constantFrom("valid", "garbage", "missing", "wrong-secret", "many"),
       timestamps,
       fc.constantFrom("application/json", "text/plain", "application/json; charset=utf-8", ""),

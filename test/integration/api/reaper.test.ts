@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { Services } from "../../../functions/context.js";
 import type { DeliveryMessage } from "../../../functions/env.js";
-import { REAP_AFTER_MS, killLeakedSandboxes, reapLostRuns } from "../../../functions/jobs/reaper.js";
+import { killLeakedSandboxes, REAP_AFTER_MS, reapLostRuns } from "../../../functions/jobs/reaper.js";
 import type { Clock } from "../../../functions/services/clock.js";
 import { createKey, getKey } from "../../../functions/services/keys.js";
 import { claimExecution, loadExecution, recordSandbox, submitExecution } from "../../../functions/services/ledger.js";
@@ -19,7 +19,8 @@ let db: Database;
 let close: () => Promise<void>;
 let now = new Date();
 const clock: Clock = { now: () => now };
-const sandboxes = () => new E2bSandboxProvider({ apiKey: inject("sandboxHostKey"), apiUrl: inject("sandboxHostUrl"), sandboxUrl: inject("sandboxHostUrl") });
+const sandboxes = () =>
+  new E2bSandboxProvider({ apiKey: inject("sandboxHostKey"), apiUrl: inject("sandboxHostUrl"), sandboxUrl: inject("sandboxHostUrl") });
 
 beforeAll(() => {
   ({ db, close } = openDatabase());
@@ -31,12 +32,34 @@ afterAll(async () => {
 
 async function runningExecution() {
   const secrets = await SecretBox.fromBase64(randomBytes(32).toString("base64"));
-  const created = await createKey(db, secrets, { name: "reaper", budget_usd: 1_000_000n, budget_period: "day", max_timeout_ms: 300_000, max_concurrency: 10 }, clock);
+  const created = await createKey(
+    db,
+    secrets,
+    { name: "reaper", budget_usd: 1_000_000n, budget_period: "day", max_timeout_ms: 300_000, max_concurrency: 10 },
+    clock,
+  );
   const key = await getKey(db, created.id);
-  const input = { code: "import time; time.sleep(600)", language: "python" as const, template: "code-interpreter-v1", timeout_ms: 2000, env: {}, files: [], metadata: {} };
-  const { row } = await submitExecution(db, key, { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 111n, idempotency: null, resend: false }, clock);
+  const input = {
+    code: "import time; time.sleep(600)",
+    language: "python" as const,
+    template: "code-interpreter-v1",
+    timeout_ms: 2000,
+    env: {},
+    files: [],
+    metadata: {},
+  };
+  const { row } = await submitExecution(
+    db,
+    key,
+    { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 111n, idempotency: null, resend: false },
+    clock,
+  );
   await claimExecution(db, row.id, now);
-  const sandbox = await sandboxes().create({ template: "code-interpreter-v1", timeoutMs: 120_000, metadata: { runledger_execution: row.id } });
+  const sandbox = await sandboxes().create({
+    template: "code-interpreter-v1",
+    timeoutMs: 120_000,
+    metadata: { runledger_execution: row.id },
+  });
   await recordSandbox(db, row.id, sandbox.id);
   return { key, row, sandbox };
 }
@@ -66,7 +89,11 @@ test("a run whose consumer died is reaped: error, sandbox killed, cost settled, 
 test("a sandbox that no running execution owns is killed by the leak sweep; an owned one is left", async () => {
   now = new Date();
   const owned = await runningExecution();
-  const orphan = await sandboxes().create({ template: "code-interpreter-v1", timeoutMs: 120_000, metadata: { runledger_execution: "exe_000000000000000000000000" } });
+  const orphan = await sandboxes().create({
+    template: "code-interpreter-v1",
+    timeoutMs: 120_000,
+    metadata: { runledger_execution: "exe_000000000000000000000000" },
+  });
   const services = { db, clock, sandboxes: sandboxes() } as unknown as Services;
   expect(await killLeakedSandboxes(services)).toBe(0); // both are too young to judge
   now = new Date(now.getTime() + 120_000);
