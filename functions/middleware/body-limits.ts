@@ -3,12 +3,24 @@ import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Request headers, all together: generous for signatures and idempotency keys, small for abuse. */
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
- * Refuses what must not be parsed, before anything else: a body that is not JSON (415) or is
- * over 1 MiB (413, decided from Content-Length when sent, else while reading). Keeps the raw bytes.
+ * Refuses what must not be parsed, before anything else: oversized headers (400), a body that is
+ * not JSON (415) or is over 1 MiB (413, decided from Content-Length when sent, else while
+ * reading). Keeps the raw bytes.
  */
 export const bodyLimits: MiddlewareHandler<AppEnv> = async (c, next) => {
+  let headerBytes = 0;
+  c.req.raw.headers.forEach((value, name) => {
+    headerBytes += name.length + value.length + 4;
+  });
+  if (headerBytes > MAX_HEADER_BYTES) {
+    throw new ApiError("invalid_request", `request headers must be at most ${MAX_HEADER_BYTES} bytes in all`, [
+      { field: "headers", message: "too large" },
+    ]);
+  }
   const declared = c.req.header("content-length");
   const hasBody = (declared !== undefined && declared !== "0") || c.req.header("transfer-encoding") !== undefined;
   if (hasBody) {

@@ -173,6 +173,12 @@ describe("bodies", () => {
     expect(broken.body.error.code).toBe("invalid_json");
   });
 
+  test("oversized headers are refused before any work", async () => {
+    const res = await fetch(`${apiUrl()}/v1/executions`, { headers: { "x-padding": "p".repeat(20_000) } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ApiErrorBody).error.code).toBe("invalid_request");
+  });
+
   test("schema failures are 400 invalid_request naming the fields", async () => {
     const { key } = await newKey({ max_timeout_ms: 60_000 });
     const cases: Array<[unknown, string]> = [
