@@ -41,3 +41,8 @@ export const signedRouteErrors = [
 
 export const signedSecurity = [{ RunledgerKey: [], RunledgerTimestamp: [], RunledgerSignature: [] }];
 export const adminSecurity = [{ AdminToken: [] }];
+
+/** An OpenAPI response with a JSON body. */
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
