@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.js";
 import { ConfigError } from "./env.js";
 import { ApiError, type ErrorCode, errorStatus } from "./errors.js";
-import { describeForLog } from "./log.js";
+import { describeForLog, isTransientDatabaseError } from "./log.js";
 import { adminAuth } from "./middleware/admin-auth.js";
 import { bodyLimits } from "./middleware/body-limits.js";
 import { requestId } from "./middleware/request-id.js";
@@ -87,21 +87,9 @@ function toApiError(error: unknown, requestId: string): ApiError {
     return new ApiError(code, error.message);
   }
   if (error instanceof ConfigError) return new ApiError("internal", error.message);
-  if (isDatabaseUnreachable(error)) {
+  if (isTransientDatabaseError(error)) {
     return new ApiError("unavailable", "the database is not answering; try again shortly", undefined, { "Retry-After": "5" });
   }
   console.error(`request ${requestId} failed: ${describeForLog(error)}`);
   return new ApiError("internal", "an internal error occurred; quote the request id when reporting it");
-}
-
-/**
- * Postgres classes 08 (connection), 53 (insufficient resources), 57P0x (shutting down) and 40
- * (a transaction rolled back by a conflict, worth retrying), or no socket at all.
- */
-function isDatabaseUnreachable(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const code = typeof cause?.code === "string" ? cause.code : "";
-  if (/^(08|53|57P0|40)/.test(code)) return true;
-  const text = error instanceof Error ? `${error.message} ${String(cause?.message ?? "")}` : "";
-  return /websocket|ECONNREFUSED|connection terminated|Connection closed|too many clients|the database system is/i.test(text);
 }

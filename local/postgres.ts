@@ -37,7 +37,9 @@ export async function startLocalPostgres(dataDir: string, port: number): Promise
     createPostgresUser: asRoot,
     // Every Worker request opens its own connections (Neon pools them in production).
     postgresFlags: ["-c", "max_connections=500"],
-    onLog: () => {},
+    onLog: (message: string) => {
+      if (process.env.RUNLEDGER_POSTGRES_LOG === "1") console.log(`postgres: ${message}`);
+    },
     onError: () => {},
   });
   if (fresh) await postgres.initialise();

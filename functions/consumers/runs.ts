@@ -1,5 +1,6 @@
 import type { Services } from "../context.js";
 import type { RunMessage } from "../env.js";
+import { retryTransient } from "../log.js";
 import { claimExecution, failQueued, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
 import { deliverWebhook, markDeliveryDue, scheduleDelivery } from "../services/webhook-delivery.js";
@@ -21,9 +22,10 @@ async function runOne(services: Services, executionId: string): Promise<void> {
     sandboxes,
     clock,
     { outputBytes: config.OUTPUT_LIMIT_BYTES, resultsBytes: config.RESULTS_LIMIT_BYTES },
-    { sandboxStarted: (sandboxId) => recordSandbox(db, row.id, sandboxId) },
+    { sandboxStarted: (sandboxId) => retryTransient(() => recordSandbox(db, row.id, sandboxId)) },
   );
-  const finished = await finishExecution(db, row.id, outcome);
+  // The run is over and its sandbox dead: recording it must not be lost to a passing database fault.
+  const finished = await retryTransient(() => finishExecution(db, row.id, outcome));
   if (finished?.webhookUrl) {
     // The first attempt goes out at once, on this consumer's open connection; it is marked due
     // first, so if we die here the sweep sends it. Retries go through the delivery queue.
