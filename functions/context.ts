@@ -29,7 +29,5 @@ export interface AppEnv {
     key: KeyRow;
     /** The request body exactly as sent. */
     rawBody: Uint8Array;
-    /** A resend of a signed POST that carries an Idempotency-Key: answered by idempotency. */
-    resend: boolean;
   };
 }

@@ -55,6 +55,8 @@ export const executions = pgTable(
     result: jsonb("result").$type<ExecutionResult>(),
     webhookStatus: text("webhook_status", { enum: ["pending", "delivered", "failed"] }),
     webhookAttempts: integer("webhook_attempts").notNull().default(0),
+    /** Attempts made before the current delivery cycle (a redelivery starts a new one). */
+    webhookAttemptBase: integer("webhook_attempt_base").notNull().default(0),
     webhookMessageId: text("webhook_message_id"),
     /** When the next delivery attempt is due; while one is in flight, when its lease runs out. */
     webhookNextAttemptAt: timestamp("webhook_next_attempt_at", { withTimezone: true, precision: 3 }),

@@ -12,6 +12,14 @@ export const MAX_HEADER_BYTES = 16 * 1024;
  * reading). Keeps the raw bytes.
  */
 export const bodyLimits: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const declared = c.req.header("content-length");
+  const hasBody = (declared !== undefined && declared !== "0") || c.req.header("transfer-encoding") !== undefined;
+  if (hasBody) {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/json") throw new ApiError("unsupported_media_type", "send the body as application/json");
+    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES)
+      throw new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
   let headerBytes = 0;
   c.req.raw.headers.forEach((value, name) => {
     headerBytes += name.length + value.length + 4;
@@ -20,14 +28,6 @@ export const bodyLimits: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError("invalid_request", `request headers must be at most ${MAX_HEADER_BYTES} bytes in all`, [
       { field: "headers", message: "too large" },
     ]);
-  }
-  const declared = c.req.header("content-length");
-  const hasBody = (declared !== undefined && declared !== "0") || c.req.header("transfer-encoding") !== undefined;
-  if (hasBody) {
-    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== "application/json") throw new ApiError("unsupported_media_type", "send the body as application/json");
-    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES)
-      throw new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
   }
   const body = hasBody ? await readCapped(c.req.raw) : new Uint8Array();
   c.set("rawBody", body);

@@ -35,13 +35,14 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const { db, clock, secrets } = c.get("services");
   const now = clock.now();
+  // In the contract's order: an unknown key, then the timestamp, then the signature.
+  const key = await findKey(db, keyId);
+  if (!key) throw new ApiError("unauthorized", UNAUTHORIZED);
   if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > TOLERANCE_S) {
     throw new ApiError("timestamp_out_of_range", `the timestamp must be within ${TOLERANCE_S} seconds of the server's clock`, {
       server_time: Math.floor(now.getTime() / 1000),
     });
   }
-  const key = await findKey(db, keyId);
-  if (!key) throw new ApiError("unauthorized", UNAUTHORIZED);
 
   const candidates = [await secrets.open(key.secretCiphertext, key.id)];
   if (key.previousSecretCiphertext && key.previousSecretValidUntil && key.previousSecretValidUntil > now) {
@@ -62,14 +63,15 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
     .values({ keyId: key.id, signature: matched.slice(3), expiresAt: new Date(now.getTime() + 2 * TOLERANCE_S * 1000) })
     .onConflictDoNothing()
     .returning({ keyId: requestNonces.keyId });
-  const resend = fresh.length === 0;
-  if (resend && !(c.req.method === "POST" && c.req.header("idempotency-key") !== undefined)) {
+  // The one exception: an exact resend of a submit that carries an Idempotency-Key is answered by
+  // the idempotency rule (the same execution), so a network retry is always safe.
+  const idempotentSubmit = c.req.method === "POST" && url.pathname === "/v1/executions" && c.req.header("idempotency-key") !== undefined;
+  if (fresh.length === 0 && !idempotentSubmit) {
     throw new ApiError(
       "replayed_request",
       "this signature was already used; sign each request afresh (use the millisecond timestamp form to send more than one a second)",
     );
   }
-  c.set("resend", resend);
   if (key.revokedAt) throw new ApiError("key_revoked", "this key has been revoked");
   c.set("key", key);
 

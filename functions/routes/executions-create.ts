@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { finalStatuses } from "../../db/schema/index.js";
 import type { AppEnv } from "../context.js";
 import { ApiError, invalidField } from "../errors.js";
+import { describeForLog } from "../log.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionCreate, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
@@ -82,7 +83,6 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
         ratePicosPerSecond: rate,
         reserveMicros: reserveMicros(pricing, rate, input.timeout_ms),
         idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
-        resend: c.get("resend"),
       },
       clock,
     );
@@ -91,7 +91,11 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
       c.header("Idempotent-Replayed", "true");
       return c.json(executionView(row), 200);
     }
-    await queue.send({ executionId: row.id });
+    // The execution is recorded: if the queue fails now, the cron re-queues it within a minute,
+    // so the caller is still told it was accepted (and will not submit, and pay, twice).
+    await queue
+      .send({ executionId: row.id })
+      .catch((error: unknown) => console.error(`queueing ${row.id} failed: ${describeForLog(error)}`));
 
     let current = row;
     const deadline = clock.now().getTime() + (wait ?? 0) * 1000;

@@ -24,8 +24,6 @@ export interface NewExecution {
   ratePicosPerSecond: bigint;
   reserveMicros: bigint;
   idempotency: { key: string; requestHash: string } | null;
-  /** The signature was seen before: only answering an earlier idempotent request is allowed. */
-  resend: boolean;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -43,12 +41,14 @@ export async function submitExecution(
 ): Promise<{ row: ExecutionRow; replayed: boolean }> {
   return db.transaction(async (tx) => {
     const now = clock.now();
+    // "No key update": settlements insert rows that reference this key and take a key-share lock
+    // on it while holding the budget row; a plain "for update" here deadlocks with them.
     const locked = await tx.execute<{
       revoked_at: string | null;
       budget_micros: string;
       budget_period: KeyRow["budgetPeriod"];
       max_concurrency: number;
-    }>(sql`select revoked_at, budget_micros, budget_period, max_concurrency from keys where id = ${key.id} for update`);
+    }>(sql`select revoked_at, budget_micros, budget_period, max_concurrency from keys where id = ${key.id} for no key update`);
     const current = locked.rows[0];
     if (!current) throw new ApiError("unauthorized", "invalid signature or unknown key");
     if (current.revoked_at !== null) throw new ApiError("key_revoked", "this key has been revoked");
@@ -57,7 +57,6 @@ export async function submitExecution(
       const replay = await replayOf(tx, key.id, next.idempotency, now);
       if (replay) return { row: replay, replayed: true };
     }
-    if (next.resend) throw new ApiError("replayed_request", "this signature was already used; sign each request afresh");
 
     const period = periodStart(current.budget_period, now, key.createdAt);
     const limit = BigInt(current.budget_micros);
@@ -341,14 +340,16 @@ export async function cancelQueued(db: Database, keyId: string, now: Date): Prom
   });
 }
 
-/** Executions still `running` well past their deadline: their consumer is gone. */
+/** Executions still unsettled well past their deadline after they started: their consumer is gone. */
 export async function lostRuns(db: Database, now: Date, graceMs: number): Promise<ExecutionRow[]> {
   return db
     .select()
     .from(executions)
     .where(
       and(
-        eq(executions.status, "running"),
+        // A running execution canceled meanwhile is settled by its consumer too: if that died, here.
+        inArray(executions.status, ["running", "canceled"]),
+        isNull(executions.settledAt),
         sql`${executions.startedAt} + (${executions.timeoutMs} + ${graceMs}) * interval '1 millisecond' < ${now.toISOString()}::timestamptz`,
       ),
     )

@@ -57,8 +57,14 @@ export async function deliverWebhook(deps: DeliveryDeps, executionId: string): P
     .returning();
   if (!row) return "nothing_to_do";
   const attempt = row.webhookAttempts;
+  // The schedule restarts with each redelivery; attempt numbers keep counting.
+  const inCycle = attempt - row.webhookAttemptBase;
 
-  const response = await send(deps, row, now);
+  const response = await send(deps, row, now).catch((error: unknown) => ({
+    statusCode: null,
+    error: `the delivery could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
+    retryAfter: null,
+  }));
   const finishedAt = clock.now();
   await db.insert(webhookDeliveries).values({
     executionId,
@@ -70,12 +76,12 @@ export async function deliverWebhook(deps: DeliveryDeps, executionId: string): P
   });
 
   const ok = response.statusCode !== null && response.statusCode >= 200 && response.statusCode < 300 && response.error === null;
-  if (ok || response.statusCode === 410 || attempt > deps.schedule.length) {
+  if (ok || response.statusCode === 410 || inCycle > deps.schedule.length) {
     const status = ok ? "delivered" : "failed";
     await db.update(executions).set({ webhookStatus: status, webhookNextAttemptAt: null }).where(eq(executions.id, executionId));
     return status;
   }
-  const delayS = retryDelay(deps, attempt, response, finishedAt);
+  const delayS = retryDelay(deps, inCycle, response, finishedAt);
   await db
     .update(executions)
     .set({ webhookNextAttemptAt: new Date(finishedAt.getTime() + delayS * 1000) })
@@ -161,7 +167,7 @@ export async function redeliver(
 ): Promise<ExecutionRow> {
   const [updated] = await db
     .update(executions)
-    .set({ webhookStatus: "pending", webhookNextAttemptAt: now })
+    .set({ webhookStatus: "pending", webhookNextAttemptAt: now, webhookAttemptBase: sql`${executions.webhookAttempts}` })
     .where(and(eq(executions.id, row.id), isNotNull(executions.webhookUrl)))
     .returning();
   await deliveries.send({ executionId: row.id });

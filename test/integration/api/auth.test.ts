@@ -120,6 +120,25 @@ describe("signed requests", () => {
     expect((resend.body as unknown as Execution).id).toBe((first.body as unknown as Execution).id);
   });
 
+  test("the resend exception is for submits only: a replayed redeliver is refused even with an Idempotency-Key", async () => {
+    const { key } = await newKey();
+    const ts = (Date.now() / 1000).toFixed(3);
+    const options = {
+      method: "POST",
+      path: "/v1/executions/exe_0000000000000000000000zz/redeliver",
+      timestamp: ts,
+      headers: { "idempotency-key": "x" },
+    };
+    expect((await send(key.id, key.secret, options)).body.error.code).toBe("not_found");
+    expect((await send(key.id, key.secret, options)).body.error.code).toBe("replayed_request");
+  });
+
+  test("an unknown key is unauthorized whatever its timestamp", async () => {
+    const { key } = await newKey();
+    const stale = String(Math.floor(Date.now() / 1000) - 1000);
+    expect((await send("key_0000000000000000000000zz", key.secret, { timestamp: stale })).body.error.code).toBe("unauthorized");
+  });
+
   test("several signatures may be sent; one match is enough", async () => {
     const { key } = await newKey();
     const ts = (Date.now() / 1000).toFixed(3);

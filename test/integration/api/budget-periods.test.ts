@@ -48,12 +48,7 @@ async function keyWith(period: "day" | "month" | "total", fits: bigint): Promise
 }
 
 function submit(key: KeyRow) {
-  return submitExecution(
-    db,
-    key,
-    { input: INPUT, ratePicosPerSecond: 37_000_000n, reserveMicros: RESERVE, idempotency: null, resend: false },
-    clock,
-  );
+  return submitExecution(db, key, { input: INPUT, ratePicosPerSecond: 37_000_000n, reserveMicros: RESERVE, idempotency: null }, clock);
 }
 
 async function refused(key: KeyRow): Promise<string> {

@@ -48,12 +48,7 @@ async function runningExecution() {
     files: [],
     metadata: {},
   };
-  const { row } = await submitExecution(
-    db,
-    key,
-    { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 111n, idempotency: null, resend: false },
-    clock,
-  );
+  const { row } = await submitExecution(db, key, { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 111n, idempotency: null }, clock);
   await claimExecution(db, row.id, now);
   const sandbox = await sandboxes().create({
     template: "code-interpreter-v1",

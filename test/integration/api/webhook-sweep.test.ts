@@ -50,12 +50,7 @@ test("a dropped delivery message is re-queued by the sweep once overdue, then de
     metadata: {},
     webhook_url: receiver.url,
   };
-  const { row } = await submitExecution(
-    db,
-    key,
-    { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 74n, idempotency: null, resend: false },
-    clock,
-  );
+  const { row } = await submitExecution(db, key, { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 74n, idempotency: null }, clock);
   await claimExecution(db, row.id, now);
   await finishExecution(db, row.id, { status: "succeeded", finishedAt: now, durationMs: 1, sandboxMs: 300, costMicros: 37n, result: null });
 

@@ -1,0 +1,1 @@
+ALTER TABLE "executions" ADD COLUMN "webhook_attempt_base" integer DEFAULT 0 NOT NULL;
