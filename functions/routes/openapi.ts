@@ -18,8 +18,61 @@ export function registerOpenApi(app: OpenAPIHono<AppEnv>): void {
       "v1=<lowercase hex HMAC-SHA256 of `{timestamp}\\n{METHOD}\\n{path-and-query}\\n{hex sha256 of body}`, keyed with the key secret>",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "runledger", version: "1.0.0", description: "Run untrusted code on demand, with a ledger of what it cost." },
-  });
+  app.doc31("/openapi.json", DOCUMENT);
+  // The same document as a page: server-rendered, no scripts, no external assets, so it works offline.
+  app.get("/docs", (c) => c.html(renderDocs(app.getOpenAPI31Document(DOCUMENT) as unknown as Spec)));
+}
+
+const DOCUMENT = {
+  openapi: "3.1.0",
+  info: { title: "runledger", version: "1.0.0", description: "Run untrusted code on demand, with a ledger of what it cost." },
+};
+
+interface Operation {
+  summary?: string;
+  security?: Array<Record<string, unknown>>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; description?: string }>;
+  requestBody?: { content?: Record<string, { schema?: unknown }> };
+  responses?: Record<string, { description?: string }>;
+}
+
+interface Spec {
+  info: { title: string; description?: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, unknown> };
+}
+
+const html = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+
+function renderDocs(spec: Spec): string {
+  const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => {
+      const auth = op.security?.length
+        ? Object.keys(op.security[0] ?? {}).includes("AdminToken")
+          ? "admin token"
+          : "signed request"
+        : "open";
+      const params = (op.parameters ?? []).map(
+        (p) => `<li><code>${html(p.name)}</code> (${p.in}${p.required ? ", required" : ""}) ${html(p.description ?? "")}</li>`,
+      );
+      const body = op.requestBody?.content?.["application/json"]?.schema;
+      const responses = Object.entries(op.responses ?? {}).map(([code, r]) => `<li><code>${code}</code> ${html(r.description ?? "")}</li>`);
+      return `<section id="${html(`${method}-${path}`)}"><h2><span class="m">${method.toUpperCase()}</span> <code>${html(path)}</code></h2>
+<p>${html(op.summary ?? "")} <em>(${auth})</em></p>
+${params.length ? `<h3>Parameters</h3><ul>${params.join("")}</ul>` : ""}
+${body ? `<h3>Body</h3><pre>${html(JSON.stringify(body, null, 2))}</pre>` : ""}
+<h3>Responses</h3><ul>${responses.join("")}</ul></section>`;
+    }),
+  );
+  const schemas = Object.entries(spec.components?.schemas ?? {}).map(
+    ([name, schema]) =>
+      `<section id="schema-${html(name)}"><h2>${html(name)}</h2><pre>${html(JSON.stringify(schema, null, 2))}</pre></section>`,
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(spec.info.title)} API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h2{font-size:1.1rem;border-top:1px solid #ddd;padding-top:1rem}.m{background:#1b1f24;color:#fff;padding:0 .4rem;border-radius:3px}
+pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:13px}code{font-size:.95em}</style></head><body>
+<h1>${html(spec.info.title)} API</h1><p>${html(spec.info.description ?? "")} The machine-readable document is at <a href="/openapi.json">/openapi.json</a>.</p>
+${operations.join("\n")}<h1>Schemas</h1>${schemas.join("\n")}</body></html>`;
 }

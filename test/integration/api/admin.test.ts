@@ -93,6 +93,17 @@ describe("open routes", () => {
     );
   });
 
+  test("docs renders every route of the OpenAPI document, with nothing fetched from elsewhere", async () => {
+    const spec = (await (await fetch(`${apiUrl()}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    const docs = await fetch(`${apiUrl()}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get("content-type")).toContain("text/html");
+    const page = await docs.text();
+    for (const path of Object.keys(spec.paths)) expect(page).toContain(`<code>${path}</code>`);
+    expect(page).toContain("ExecutionCreate");
+    expect(page).not.toMatch(/<script|<link|src="http|@import/i);
+  });
+
   test("an unknown route is a JSON 404 with a request id", async () => {
     const res = await fetch(`${apiUrl()}/nowhere`);
     expect(res.status).toBe(404);
