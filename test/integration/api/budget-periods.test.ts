@@ -1,36 +1,23 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { KeyRow } from "../../../db/schema/index.js";
 import { ApiError } from "../../../functions/errors.js";
-import type { ExecutionCreate } from "../../../functions/schemas/execution.js";
 import type { Clock } from "../../../functions/services/clock.js";
-import { createKey, getKey, patchKey } from "../../../functions/services/keys.js";
-import { claimExecution, finishExecution, submitExecution } from "../../../functions/services/ledger.js";
+import { patchKey } from "../../../functions/services/keys.js";
+import { claimExecution, finishExecution } from "../../../functions/services/ledger.js";
 import { budgetOf } from "../../../functions/services/reports.js";
-import { SecretBox } from "../../../functions/services/secrets.js";
 import { openDatabase } from "./harness.js";
+import { seedKey, submitDirect } from "./ledger-fixture.js";
 
 // Period boundaries, driven by an injected clock against the real ledger in Postgres.
 let db: Database;
 let close: () => Promise<void>;
-let secrets: SecretBox;
 let now: Date;
 const clock: Clock = { now: () => now };
 const RESERVE = 777n;
-const INPUT: ExecutionCreate & { template: string } = {
-  code: "print(1)",
-  language: "python",
-  template: "code-interpreter-v1",
-  timeout_ms: 20_000,
-  env: {},
-  files: [],
-  metadata: {},
-};
 
 beforeAll(async () => {
   ({ db, close } = openDatabase());
-  secrets = await SecretBox.fromBase64(randomBytes(32).toString("base64"));
 });
 
 afterAll(async () => {
@@ -38,17 +25,11 @@ afterAll(async () => {
 });
 
 async function keyWith(period: "day" | "month" | "total", fits: bigint): Promise<KeyRow> {
-  const created = await createKey(
-    db,
-    secrets,
-    { name: "periods", budget_usd: RESERVE * fits, budget_period: period, max_timeout_ms: 300_000, max_concurrency: 100 },
-    clock,
-  );
-  return getKey(db, created.id);
+  return (await seedKey(db, clock, RESERVE * fits, period)).key;
 }
 
-function submit(key: KeyRow) {
-  return submitExecution(db, key, { input: INPUT, ratePicosPerSecond: 37_000_000n, reserveMicros: RESERVE, idempotency: null }, clock);
+async function submit(key: KeyRow) {
+  return { row: await submitDirect(db, key, clock, { timeout_ms: 20_000 }, RESERVE) };
 }
 
 async function refused(key: KeyRow): Promise<string> {

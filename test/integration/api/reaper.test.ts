@@ -1,16 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { Services } from "../../../functions/context.js";
 import type { DeliveryMessage } from "../../../functions/env.js";
 import { killLeakedSandboxes, REAP_AFTER_MS, reapLostRuns } from "../../../functions/jobs/reaper.js";
 import type { Clock } from "../../../functions/services/clock.js";
-import { createKey, getKey } from "../../../functions/services/keys.js";
-import { claimExecution, loadExecution, recordSandbox, submitExecution } from "../../../functions/services/ledger.js";
+import { claimExecution, loadExecution, recordSandbox } from "../../../functions/services/ledger.js";
 import { budgetOf } from "../../../functions/services/reports.js";
 import { E2bSandboxProvider } from "../../../functions/services/sandbox-provider.js";
-import { SecretBox } from "../../../functions/services/secrets.js";
 import { openDatabase, sandboxesOf } from "./harness.js";
+import { seedKey, submitDirect } from "./ledger-fixture.js";
 import { MemoryQueue } from "./memory-queue.js";
 
 // A consumer that dies mid-run leaves an execution `running` and a sandbox alive: the cron's
@@ -31,24 +29,8 @@ afterAll(async () => {
 });
 
 async function runningExecution() {
-  const secrets = await SecretBox.fromBase64(randomBytes(32).toString("base64"));
-  const created = await createKey(
-    db,
-    secrets,
-    { name: "reaper", budget_usd: 1_000_000n, budget_period: "day", max_timeout_ms: 300_000, max_concurrency: 10 },
-    clock,
-  );
-  const key = await getKey(db, created.id);
-  const input = {
-    code: "import time; time.sleep(600)",
-    language: "python" as const,
-    template: "code-interpreter-v1",
-    timeout_ms: 2000,
-    env: {},
-    files: [],
-    metadata: {},
-  };
-  const { row } = await submitExecution(db, key, { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 111n, idempotency: null }, clock);
+  const { key } = await seedKey(db, clock);
+  const row = await submitDirect(db, key, clock, { code: "import time; time.sleep(600)", timeout_ms: 2000 }, 111n);
   await claimExecution(db, row.id, now);
   const sandbox = await sandboxes().create({
     template: "code-interpreter-v1",

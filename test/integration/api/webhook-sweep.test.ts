@@ -1,15 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { DeliveryMessage } from "../../../functions/env.js";
 import type { Clock } from "../../../functions/services/clock.js";
-import { createKey, getKey } from "../../../functions/services/keys.js";
-import { claimExecution, finishExecution, loadExecution, submitExecution } from "../../../functions/services/ledger.js";
-import { SecretBox } from "../../../functions/services/secrets.js";
+import { claimExecution, finishExecution, loadExecution } from "../../../functions/services/ledger.js";
 import { deliverWebhook, requeueOverdueDeliveries, scheduleDelivery } from "../../../functions/services/webhook-delivery.js";
 import { FetchWebhookTransport } from "../../../functions/services/webhook-transport.js";
 import { openDatabase } from "./harness.js";
+import { seedKey, submitDirect } from "./ledger-fixture.js";
 import { MemoryQueue } from "./memory-queue.js";
 import { Receiver } from "./receiver.js";
 
@@ -32,25 +30,8 @@ afterAll(async () => {
 test("a dropped delivery message is re-queued by the sweep once overdue, then delivered", async () => {
   let now = new Date();
   const clock: Clock = { now: () => now };
-  const secrets = await SecretBox.fromBase64(randomBytes(32).toString("base64"));
-  const created = await createKey(
-    db,
-    secrets,
-    { name: "sweep", budget_usd: 1_000_000n, budget_period: "day", max_timeout_ms: 300_000, max_concurrency: 10 },
-    clock,
-  );
-  const key = await getKey(db, created.id);
-  const input = {
-    code: "1",
-    language: "python" as const,
-    template: "code-interpreter-v1",
-    timeout_ms: 1000,
-    env: {},
-    files: [],
-    metadata: {},
-    webhook_url: receiver.url,
-  };
-  const { row } = await submitExecution(db, key, { input, ratePicosPerSecond: 37_000_000n, reserveMicros: 74n, idempotency: null }, clock);
+  const { secrets, created, key } = await seedKey(db, clock);
+  const row = await submitDirect(db, key, clock, { code: "1", webhook_url: receiver.url }, 74n);
   await claimExecution(db, row.id, now);
   await finishExecution(db, row.id, { status: "succeeded", finishedAt: now, durationMs: 1, sandboxMs: 300, costMicros: 37n, result: null });
 
