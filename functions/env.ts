@@ -28,6 +28,9 @@ export const QUEUES = {
   deliveriesDead: "runledger-deliveries-dead",
 } as const;
 
+/** How long past its deadline a `running` execution waits before the cron reaps it, by default. */
+export const DEFAULT_REAPER_GRACE_MS = 90_000;
+
 const flag = z
   .enum(["true", "false"])
   .default("false")
@@ -63,7 +66,7 @@ export const zEnv = z.object({
     .transform((v) => v.split(",").map(Number)),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** How long past its deadline a `running` execution waits before the cron reaps it. */
-  REAPER_GRACE_MS: z.coerce.number().int().positive().default(90_000),
+  REAPER_GRACE_MS: z.coerce.number().int().positive().default(DEFAULT_REAPER_GRACE_MS),
   OUTPUT_LIMIT_BYTES: z.coerce
     .number()
     .int()

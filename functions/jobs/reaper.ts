@@ -6,8 +6,6 @@ import { actualCostMicros } from "../services/pricing.js";
 import { SANDBOX_GRACE_MS } from "../services/run-execution.js";
 import { scheduleDelivery } from "../services/webhook-delivery.js";
 
-/** A running execution this long past its own deadline has lost its consumer (REAPER_GRACE_MS). */
-export const REAP_AFTER_MS = 90_000;
 /** A sandbox younger than this may not be in the ledger yet. */
 const LEAK_MIN_AGE_MS = 60_000;
 
@@ -15,7 +13,7 @@ const LEAK_MIN_AGE_MS = 60_000;
  * Hard timeouts that hold when a consumer dies: executions stuck in `running` are ended as
  * `error`, their sandbox killed by id, their cost settled and their webhook sent.
  */
-export async function reapLostRuns(services: Services, graceMs = REAP_AFTER_MS): Promise<number> {
+export async function reapLostRuns(services: Services, graceMs: number): Promise<number> {
   const { db, clock, sandboxes, deliveries } = services;
   const now = clock.now();
   const lost = await lostRuns(db, now, graceMs);

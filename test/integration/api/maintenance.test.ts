@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { expect, inject, test } from "vitest";
 import type { Services } from "../../../functions/context.js";
-import type { DeliveryMessage, RunMessage } from "../../../functions/env.js";
+import { DEFAULT_REAPER_GRACE_MS, type DeliveryMessage, type RunMessage } from "../../../functions/env.js";
 import { runMaintenance } from "../../../functions/jobs/maintenance.js";
 import { E2bSandboxProvider } from "../../../functions/services/sandbox-provider.js";
 import { newKey, openDatabase } from "./harness.js";
@@ -29,7 +29,7 @@ test("the cron forgets expired nonces and idempotency keys, and keeps fresh ones
         apiUrl: inject("sandboxHostUrl"),
         sandboxUrl: inject("sandboxHostUrl"),
       }),
-      config: { REAPER_GRACE_MS: 90_000 },
+      config: { REAPER_GRACE_MS: DEFAULT_REAPER_GRACE_MS },
     } as unknown as Services;
     await runMaintenance(services);
     expect(await count("request_nonces")).toBe(0);
