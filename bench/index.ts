@@ -1,12 +1,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { benchFleet } from "./fleet.js";
+import { benchFrontDoor } from "./front-door.js";
 import { benchReports } from "./reports.js";
 import { benchSandboxHost } from "./sandbox-host.js";
 import { benchWebhooks } from "./webhooks.js";
 
 // `npm run bench`: every scenario, each printing one table; `BENCH_ONLY=reports` runs one.
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
+  "front-door": benchFrontDoor,
   "sandbox-host": benchSandboxHost,
+  fleet: benchFleet,
   reports: benchReports,
   webhooks: benchWebhooks,
 };

@@ -1,6 +1,5 @@
 import { neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
-import * as schema from "./schema/index.js";
 
 export interface DatabaseConfig {
   databaseUrl: string;
@@ -11,7 +10,7 @@ export interface DatabaseConfig {
   wsProxy?: string;
 }
 
-export type Database = ReturnType<typeof drizzle<typeof schema>>;
+export type Database = ReturnType<typeof drizzle>;
 
 export interface DatabaseHandle {
   db: Database;
@@ -30,5 +29,6 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
   // One request or queue batch rarely needs more than two connections at once.
   const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
   pool.on("error", () => {});
-  return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
+  // No relational schema: it is rebuilt on every drizzle() call (every request), and unused.
+  return { db: drizzle({ client: pool }), close: () => pool.end() };
 }

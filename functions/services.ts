@@ -1,8 +1,8 @@
 import { createDatabase } from "../db/client.js";
 import type { Services } from "./context.js";
-import { type Env, parseConfig } from "./env.js";
+import { type Config, type Env, parseConfig } from "./env.js";
 import { type Clock, systemClock } from "./services/clock.js";
-import { loadPricing } from "./services/pricing.js";
+import { loadPricing, type Pricing } from "./services/pricing.js";
 import { E2bSandboxProvider } from "./services/sandbox-provider.js";
 import { SecretBox } from "./services/secrets.js";
 import { FetchWebhookTransport } from "./services/webhook-transport.js";
@@ -12,18 +12,35 @@ import { FetchWebhookTransport } from "./services/webhook-transport.js";
  * requests (a Worker cannot reuse a socket between them): call `close` when done.
  */
 export async function buildServices(env: Env, clock: Clock = systemClock): Promise<{ services: Services; close(): Promise<void> }> {
-  const config = parseConfig(env);
+  const { config, secrets, pricing } = await configured(env);
   const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
   const services: Services = {
     config,
     db: database.db,
     clock,
-    secrets: await SecretBox.fromBase64(config.SECRET_ENCRYPTION_KEY),
-    pricing: loadPricing(config.PRICING),
+    secrets,
+    pricing,
     sandboxes: new E2bSandboxProvider({ apiKey: config.E2B_API_KEY, apiUrl: config.E2B_API_URL, sandboxUrl: config.E2B_SANDBOX_URL }),
     queue: env.RUNS,
     deliveries: env.DELIVERIES,
     webhooks: new FetchWebhookTransport(),
   };
   return { services, close: () => database.close().catch(() => {}) };
+}
+
+/** What follows from the bindings alone, worked out once per isolate rather than per request. */
+const fromBindings = new WeakMap<Env, Promise<{ config: Config; secrets: SecretBox; pricing: Pricing }>>();
+
+function configured(env: Env): Promise<{ config: Config; secrets: SecretBox; pricing: Pricing }> {
+  let prepared = fromBindings.get(env);
+  if (!prepared) {
+    prepared = (async () => {
+      const config = parseConfig(env);
+      return { config, secrets: await SecretBox.fromBase64(config.SECRET_ENCRYPTION_KEY), pricing: loadPricing(config.PRICING) };
+    })();
+    // A failure (a bad binding) is not kept: the next request reports it afresh.
+    prepared.catch(() => fromBindings.delete(env));
+    fromBindings.set(env, prepared);
+  }
+  return prepared;
 }

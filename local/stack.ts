@@ -25,6 +25,9 @@ export interface StackOptions {
   sandboxHostFaults?: boolean;
   /** More Worker vars (a shorter webhook retry schedule for tests, say). */
   workerVars?: Record<string, string>;
+  /** Another Worker entry point and wrangler config; the project's by default. */
+  workerScript?: string;
+  workerConfig?: string;
 }
 
 export interface Stack {
@@ -74,7 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const url = new URL(databaseUrl);
     const isNeon = url.hostname.endsWith(".neon.tech");
     if (!isNeon) {
-      proxy = await startNeonProxy(`${url.hostname}:${url.port || 5432}`);
+      proxy = await startNeonProxy(databaseUrl);
       stops.push(() => (proxy as NeonProxy).close());
     }
     await applyMigrations(databaseUrl, proxy?.address);
@@ -96,6 +99,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const worker = await startLocalWorker({
       port: options.port,
       persistTo: join(dataDir, "wrangler"),
+      script: options.workerScript,
+      config: options.workerConfig,
       vars: {
         DATABASE_URL: databaseUrl,
         ...(proxy ? { NEON_WS_PROXY: proxy.address } : {}),

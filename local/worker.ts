@@ -11,10 +11,17 @@ export interface LocalWorker {
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** The Worker in workerd, under wrangler's local mode: its Queue and cron run on this machine. */
-export async function startLocalWorker(options: { port: number; vars: Record<string, string>; persistTo?: string }): Promise<LocalWorker> {
+export async function startLocalWorker(options: {
+  port: number;
+  vars: Record<string, string>;
+  persistTo?: string;
+  /** Another entry point and wrangler config (the benchmarks wrap the Worker); the project's by default. */
+  script?: string;
+  config?: string;
+}): Promise<LocalWorker> {
   process.env.WRANGLER_SEND_METRICS = "false";
-  const worker = await unstable_dev(`${ROOT}functions/index.ts`, {
-    config: `${ROOT}wrangler.toml`,
+  const worker = await unstable_dev(options.script ?? `${ROOT}functions/index.ts`, {
+    config: options.config ?? `${ROOT}wrangler.toml`,
     ip: "127.0.0.1",
     port: options.port,
     local: true,

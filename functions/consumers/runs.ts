@@ -3,7 +3,7 @@ import type { RunMessage } from "../env.js";
 import { retryTransient } from "../log.js";
 import { claimExecution, failQueued, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
-import { deliverWebhook, markDeliveryDue, scheduleDelivery } from "../services/webhook-delivery.js";
+import { deliverWebhook, scheduleDelivery } from "../services/webhook-delivery.js";
 import { deliveryDeps } from "./deliveries.js";
 import { eachMessage } from "./each-message.js";
 
@@ -17,20 +17,22 @@ async function runOne(services: Services, executionId: string): Promise<void> {
   // Claiming is a conditional update, so a redelivered message finds nothing to do.
   const row = await claimExecution(db, executionId, clock.now());
   if (!row) return;
-  const outcome = await runExecution(
+  const { outcome, killed } = await runExecution(
     row,
     sandboxes,
     clock,
     { outputBytes: config.OUTPUT_LIMIT_BYTES, resultsBytes: config.RESULTS_LIMIT_BYTES },
     { sandboxStarted: (sandboxId) => retryTransient(() => recordSandbox(db, row.id, sandboxId)) },
   );
-  // The run is over and its sandbox dead: recording it must not be lost to a passing database fault.
-  const finished = await retryTransient(() => finishExecution(db, row.id, outcome));
-  if (finished?.webhookUrl) {
-    // The first attempt goes out at once, on this consumer's open connection; it is marked due
-    // first, so if we die here the sweep sends it. Retries go through the delivery queue.
-    await markDeliveryDue(db, finished.id, clock.now());
-    await deliverWebhook(deliveryDeps(services), finished.id);
+  try {
+    // The run is over: recording it must not be lost to a passing database fault. Finishing also
+    // marks the webhook due, so if we die before sending it the sweep does.
+    const finished = await retryTransient(() => finishExecution(db, row.id, outcome));
+    // The first attempt goes out at once, on this consumer's open connection; retries go through
+    // the delivery queue.
+    if (finished?.webhookUrl) await deliverWebhook(deliveryDeps(services), finished.id, finished);
+  } finally {
+    await killed;
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import {
   budgetUsage,
@@ -7,7 +7,6 @@ import {
   type ExecutionRow,
   type ExecutionStatus,
   executions,
-  idempotencyKeys,
   type KeyRow,
 } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
@@ -29,9 +28,10 @@ export interface NewExecution {
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Records a submitted execution: in one transaction, under a lock on the key's row (so that one
- * key's submits are decided one at a time), it answers a repeated idempotency key, reserves the
- * worst-case cost with one conditional statement, checks the concurrency cap, and inserts.
+ * Records a submitted execution in one round trip: `runledger_submit` (a migration) decides it
+ * under a lock on the key's row, so one key's submits are decided one at a time. It answers a
+ * repeated idempotency key, reserves the worst-case cost with one conditional statement, checks
+ * the concurrency cap and inserts; a refusal raises and leaves nothing behind.
  */
 export async function submitExecution(
   db: Database,
@@ -39,112 +39,91 @@ export async function submitExecution(
   next: NewExecution,
   clock: Clock,
 ): Promise<{ row: ExecutionRow; replayed: boolean }> {
-  return db.transaction(async (tx) => {
-    const now = clock.now();
-    // "No key update": settlements insert rows that reference this key and take a key-share lock
-    // on it while holding the budget row; a plain "for update" here deadlocks with them.
-    const locked = await tx.execute<{
-      revoked_at: string | null;
-      budget_micros: string;
-      budget_period: KeyRow["budgetPeriod"];
-      max_concurrency: number;
-    }>(sql`select revoked_at, budget_micros, budget_period, max_concurrency from keys where id = ${key.id} for no key update`);
-    const current = locked.rows[0];
-    if (!current) throw new ApiError("unauthorized", "invalid signature or unknown key");
-    if (current.revoked_at !== null) throw new ApiError("key_revoked", "this key has been revoked");
+  const now = clock.now();
+  const { input } = next;
+  const row: ExecutionRow = {
+    id: newExecutionId(now.getTime()),
+    keyId: key.id,
+    status: "queued",
+    language: input.language,
+    template: input.template,
+    timeoutMs: input.timeout_ms,
+    code: input.code,
+    env: input.env,
+    files: input.files,
+    metadata: input.metadata,
+    webhookUrl: input.webhook_url ?? null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    sandboxId: null,
+    durationMs: null,
+    sandboxMs: null,
+    periodStart: periodStart(key.budgetPeriod, now, key.createdAt),
+    ratePicosPerSecond: next.ratePicosPerSecond,
+    reservedMicros: next.reserveMicros,
+    costMicros: null,
+    settledAt: null,
+    result: null,
+    webhookStatus: input.webhook_url ? "pending" : null,
+    webhookAttempts: 0,
+    webhookAttemptBase: 0,
+    webhookMessageId: input.webhook_url ? newMessageId() : null,
+    webhookNextAttemptAt: null,
+  };
+  const idempotencyUntil = new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString();
+  let decided: string | undefined;
+  try {
+    const result = await db.execute<{ id: string }>(
+      sql`select runledger_submit(${JSON.stringify(asColumns(row))}::jsonb, ${key.budgetPeriod}, ${next.idempotency?.key ?? null},
+        ${next.idempotency?.requestHash ?? null}, ${idempotencyUntil}::timestamptz) as id`,
+    );
+    decided = result.rows[0]?.id;
+  } catch (error) {
+    throw submitRefusal(error, next) ?? error;
+  }
+  if (decided === row.id) return { row, replayed: false };
+  const earlier = decided ? await loadExecution(db, decided) : null;
+  if (!earlier) throw new Error(`runledger_submit answered ${decided ?? "nothing"}, which is not an execution`);
+  return { row: earlier, replayed: true };
+}
 
-    if (next.idempotency) {
-      const replay = await replayOf(tx, key.id, next.idempotency, now);
-      if (replay) return { row: replay, replayed: true };
-    }
+/** A row keyed by column name, as JSON: what `jsonb_populate_record` reads. */
+function asColumns(row: ExecutionRow): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const [property, column] of Object.entries(getTableColumns(executions))) {
+    const value = row[property as keyof ExecutionRow];
+    json[column.name] = typeof value === "bigint" ? value.toString() : value instanceof Date ? value.toISOString() : value;
+  }
+  return json;
+}
 
-    const period = periodStart(current.budget_period, now, key.createdAt);
-    const limit = BigInt(current.budget_micros);
-    const reserved = await tx.execute(sql`
-      insert into budget_usage as u (key_id, period_start, spent_micros, reserved_micros)
-      select ${key.id}, ${period.toISOString()}, 0, ${next.reserveMicros} where ${next.reserveMicros}::bigint <= ${limit}::bigint
-      on conflict (key_id, period_start) do update
-        set reserved_micros = u.reserved_micros + excluded.reserved_micros
-        where u.spent_micros + u.reserved_micros + excluded.reserved_micros <= ${limit}::bigint
-      returning u.key_id`);
-    if (reserved.rows.length === 0) {
-      const [usage] = await tx
-        .select()
-        .from(budgetUsage)
-        .where(and(eq(budgetUsage.keyId, key.id), eq(budgetUsage.periodStart, period)));
-      throw new ApiError("budget_exceeded", "this execution's worst-case cost does not fit in the key's remaining budget", {
-        limit_usd: microsToUsd(limit),
-        spent_usd: microsToUsd(usage?.spentMicros ?? 0n),
-        reserved_usd: microsToUsd(usage?.reservedMicros ?? 0n),
+/** The API error for a refusal raised by `runledger_submit`, or null for any other failure. */
+function submitRefusal(error: unknown, next: NewExecution): ApiError | null {
+  const cause = (error as { cause?: { code?: string; detail?: string } }).cause;
+  switch (cause?.code) {
+    case "RL401":
+      return new ApiError("unauthorized", "invalid signature or unknown key");
+    case "RL403":
+      return new ApiError("key_revoked", "this key has been revoked");
+    case "RL409":
+      return new ApiError("idempotency_conflict", "this Idempotency-Key was used with a different request in the last 24 hours");
+    case "RL402": {
+      const usage = JSON.parse(cause.detail ?? "{}") as { limit: string; spent: string; reserved: string };
+      return new ApiError("budget_exceeded", "this execution's worst-case cost does not fit in the key's remaining budget", {
+        limit_usd: microsToUsd(BigInt(usage.limit)),
+        spent_usd: microsToUsd(BigInt(usage.spent)),
+        reserved_usd: microsToUsd(BigInt(usage.reserved)),
         required_usd: microsToUsd(next.reserveMicros),
       });
     }
-
-    const active = await tx
-      .select({ n: sql<number>`count(*)::int` })
-      .from(executions)
-      .where(and(eq(executions.keyId, key.id), inArray(executions.status, ["queued", "running"])));
-    if ((active[0]?.n ?? 0) >= current.max_concurrency) {
-      throw new ApiError("concurrency_limit", `this key already has ${current.max_concurrency} executions queued or running`, undefined, {
+    case "RL429":
+      return new ApiError("concurrency_limit", `this key already has ${cause.detail} executions queued or running`, undefined, {
         "Retry-After": "1",
       });
-    }
-
-    const { input } = next;
-    const [row] = await tx
-      .insert(executions)
-      .values({
-        id: newExecutionId(now.getTime()),
-        keyId: key.id,
-        status: "queued",
-        language: input.language,
-        template: input.template,
-        timeoutMs: input.timeout_ms,
-        code: input.code,
-        env: input.env,
-        files: input.files,
-        metadata: input.metadata,
-        webhookUrl: input.webhook_url ?? null,
-        webhookStatus: input.webhook_url ? "pending" : null,
-        webhookMessageId: input.webhook_url ? newMessageId() : null,
-        createdAt: now,
-        periodStart: period,
-        ratePicosPerSecond: next.ratePicosPerSecond,
-        reservedMicros: next.reserveMicros,
-      })
-      .returning();
-    if (!row) throw new Error("insert returned no row");
-
-    if (next.idempotency) {
-      await tx
-        .insert(idempotencyKeys)
-        .values({
-          keyId: key.id,
-          idempotencyKey: next.idempotency.key,
-          requestHash: next.idempotency.requestHash,
-          executionId: row.id,
-          expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-        })
-        .onConflictDoUpdate({
-          target: [idempotencyKeys.keyId, idempotencyKeys.idempotencyKey],
-          set: { requestHash: next.idempotency.requestHash, executionId: row.id, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) },
-        });
-    }
-    return { row, replayed: false };
-  });
-}
-
-async function replayOf(tx: Tx, keyId: string, idempotency: { key: string; requestHash: string }, now: Date): Promise<ExecutionRow | null> {
-  const [previous] = await tx
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.keyId, keyId), eq(idempotencyKeys.idempotencyKey, idempotency.key)));
-  if (!previous || previous.expiresAt <= now) return null;
-  if (previous.requestHash !== idempotency.requestHash) {
-    throw new ApiError("idempotency_conflict", "this Idempotency-Key was used with a different request in the last 24 hours");
+    default:
+      return null;
   }
-  const [row] = await tx.select().from(executions).where(eq(executions.id, previous.executionId));
-  return row ?? null;
 }
 
 export async function getExecution(db: Database, keyId: string, id: string): Promise<ExecutionRow> {
@@ -221,6 +200,8 @@ export async function finishExecution(db: Database, id: string, outcome: Outcome
         costMicros: sql`least(${outcome.costMicros}::bigint, ${executions.reservedMicros})`,
         result: outcome.result,
         settledAt: outcome.finishedAt,
+        // A pending webhook is due from now on: the sweep sends it if nobody else does.
+        webhookNextAttemptAt: sql`case when ${executions.webhookStatus} = 'pending' then ${outcome.finishedAt.toISOString()}::timestamptz else ${executions.webhookNextAttemptAt} end`,
       })
       .where(and(eq(executions.id, id), isNull(executions.settledAt), inArray(executions.status, ["running", "canceled"])))
       .returning();

@@ -19,6 +19,15 @@ export interface RunHooks {
   sandboxStarted(sandboxId: string): Promise<boolean>;
 }
 
+export interface RunOutcome {
+  outcome: Outcome;
+  /**
+   * Settles once the sandbox's kill was confirmed (or given up on; the leak sweep then kills it).
+   * The outcome does not wait for it, so the ledger and the webhook do not pay for the kill.
+   */
+  killed: Promise<void>;
+}
+
 /**
  * Runs one execution in a fresh sandbox under a hard timeout and always kills the sandbox.
  * Returns the outcome to record; it never throws for a failure of the code or the sandbox.
@@ -29,14 +38,14 @@ export async function runExecution(
   clock: Clock,
   limits: RunLimits,
   hooks: RunHooks,
-): Promise<Outcome> {
+): Promise<RunOutcome> {
   const output = new CappedOutput(limits.outputBytes);
   const createdAt = clock.now().getTime();
   let sandbox: RunningSandbox;
   try {
     sandbox = await createWithRetries(provider, row);
   } catch (error) {
-    return platformError(clock, `the sandbox would not start: ${describe(error)}`);
+    return { outcome: platformError(clock, `the sandbox would not start: ${describe(error)}`), killed: Promise.resolve() };
   }
 
   let status: Outcome["status"] = "succeeded";
@@ -44,6 +53,7 @@ export async function runExecution(
   let durationMs: number | null = null;
   let platformFailure: string | null = null;
   try {
+    // A cancel that got there first stops the run before any code runs.
     if (!(await hooks.sandboxStarted(sandbox.id))) {
       status = "canceled";
     } else {
@@ -75,8 +85,10 @@ export async function runExecution(
     status = "error";
     platformFailure = `the sandbox failed during the run: ${describe(error)}`;
   }
-  const killedAt = await killWithRetries(sandbox, clock);
-  const sandboxMs = Math.max(0, (killedAt ?? clock.now().getTime()) - createdAt);
+  // Billed until the kill is sent: the sandbox does no more work for the caller after that. The
+  // kill is confirmed while the outcome is recorded and the webhook sent, not before.
+  const sandboxMs = Math.max(0, clock.now().getTime() - createdAt);
+  const killed = killWithRetries(sandbox);
   const result: ExecutionResult = {
     stdout: output.text.stdout,
     stderr: output.text.stderr,
@@ -87,12 +99,15 @@ export async function runExecution(
     truncated: output.truncated,
   };
   return {
-    status,
-    finishedAt: clock.now(),
-    durationMs,
-    sandboxMs,
-    costMicros: actualCostMicros(row.ratePicosPerSecond, sandboxMs),
-    result,
+    outcome: {
+      status,
+      finishedAt: clock.now(),
+      durationMs,
+      sandboxMs,
+      costMicros: actualCostMicros(row.ratePicosPerSecond, sandboxMs),
+      result,
+    },
+    killed,
   };
 }
 
@@ -113,17 +128,17 @@ async function createWithRetries(provider: SandboxProvider, row: ExecutionRow): 
   throw lastError;
 }
 
-/** Kills the sandbox; returns when the kill was confirmed, or null if it never was. */
-async function killWithRetries(sandbox: RunningSandbox, clock: Clock): Promise<number | null> {
+/** Kills the sandbox, retrying; past the last attempt the leak sweep finds it (it is tagged). */
+async function killWithRetries(sandbox: RunningSandbox): Promise<void> {
   for (let attempt = 0; attempt < KILL_ATTEMPTS; attempt++) {
     try {
       await sandbox.kill();
-      return clock.now().getTime();
-    } catch {
-      await sleep(200 * 2 ** attempt);
+      return;
+    } catch (error) {
+      if (attempt === KILL_ATTEMPTS - 1) console.error(`killing sandbox ${sandbox.id} failed: ${describe(error)}`);
+      else await sleep(200 * 2 ** attempt);
     }
   }
-  return null;
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | "timed_out"> {

@@ -35,10 +35,11 @@ export type DeliveryResult = "delivered" | "retrying" | "failed" | "not_due" | "
  * attempt is logged; a 2xx delivers, a 410 stops, anything else is retried on the schedule
  * (with jitter, or after `Retry-After` on 429/503) until the schedule runs out.
  */
-export async function deliverWebhook(deps: DeliveryDeps, executionId: string): Promise<DeliveryResult> {
+export async function deliverWebhook(deps: DeliveryDeps, executionId: string, known?: ExecutionRow): Promise<DeliveryResult> {
   const { db, clock } = deps;
   const now = clock.now();
-  const [current] = await db.select().from(executions).where(eq(executions.id, executionId));
+  // A caller that has just written the row (the run consumer) saves the read.
+  const current = known ?? (await db.select().from(executions).where(eq(executions.id, executionId)))[0];
   if (current?.webhookStatus !== "pending" || !current.webhookUrl || !current.webhookMessageId) return "nothing_to_do";
   if (current.webhookNextAttemptAt && current.webhookNextAttemptAt.getTime() > now.getTime() + 1000) {
     await enqueue(deps, executionId, (current.webhookNextAttemptAt.getTime() - now.getTime()) / 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, inject, test } from "vitest";
-import { type ApiErrorBody, type Execution, newKey, run, sandboxesOf, waitForFinal } from "./harness.js";
+import { type ApiErrorBody, type Execution, newKey, run, sandboxesLeft, waitForFinal } from "./harness.js";
 
 // Signed request → ledger → sandbox → result, through the Worker in workerd only.
 describe("running code", () => {
@@ -73,7 +73,7 @@ describe("running code", () => {
     expect(execution.result?.stdout).toBe("started\n");
     expect(execution.sandbox_ms).toBeGreaterThanOrEqual(2000);
     expect(execution.cost_usd).toBe(`0.${String(37 * Math.ceil((execution.sandbox_ms ?? 0) / 1000)).padStart(6, "0")}`);
-    expect(await sandboxesOf(execution.id)).toEqual([]);
+    expect(await sandboxesLeft(execution.id)).toEqual([]);
   });
 
   test("a sandbox that never starts is an error that costs nothing, its reservation released", async () => {
@@ -162,7 +162,7 @@ describe("cancel", () => {
     const settled = await waitForSettled(client, submitted.body.id);
     expect(settled.status).toBe("canceled");
     expect(Number(settled.cost_usd)).toBeGreaterThan(0);
-    expect(await sandboxesOf(submitted.body.id)).toEqual([]);
+    expect(await sandboxesLeft(submitted.body.id)).toEqual([]);
     const again = await client.request<ApiErrorBody>("POST", `/v1/executions/${submitted.body.id}/cancel`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("execution_finished");

@@ -81,6 +81,19 @@ export async function sandboxesOf(executionId: string): Promise<string[]> {
   return page.map((s) => s.sandboxId);
 }
 
+/**
+ * The sandboxes of an execution still alive after up to `withinMs`: a run's kill is confirmed
+ * just after its final state is recorded, not before.
+ */
+export async function sandboxesLeft(executionId: string, withinMs = 5_000): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const alive = await sandboxesOf(executionId);
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The stack's Postgres, through the same driver the Worker uses: for checks stated in SQL. */
 export function openDatabase(): DatabaseHandle {
   neonConfig.webSocketConstructor = ws;

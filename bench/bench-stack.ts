@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RunledgerClient } from "../client/client.js";
+import { freePort } from "../local/ports.js";
+import { newSecretEncryptionKey, type Stack, startStack } from "../local/stack.js";
+import { startHostProcess } from "./host-process.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export interface BenchStack {
+  stack: Stack;
+  adminToken: string;
+  /** The sandbox host, in a process of its own so its memory can be read. */
+  host: { url: string; apiKey: string; pid: number };
+  newKey(settings?: Record<string, unknown>): Promise<{ client: RunledgerClient; webhookSecret: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stack for a benchmark: the Worker wrapped with the bare ceiling route, and the sandbox
+ * host as a separate process. `runQueue: false` leaves the run queue without a consumer, so the
+ * front door is measured without the runs it queues competing for the same cores.
+ */
+export async function startBenchStack(options: {
+  runQueue: boolean;
+  /** The run queue's batch size: the local queue runs one batch at a time, so this caps sandboxes. */
+  runBatchSize?: number;
+  workerVars?: Record<string, string>;
+}): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), "runledger-bench-"));
+  const apiKey = `bench_${randomBytes(16).toString("hex")}`;
+  const host = await startHostProcess({ SANDBOX_HOST_DATA_DIR: join(dataDir, "sandbox-host"), SANDBOX_HOST_API_KEY: apiKey });
+  const adminToken = `bench-${randomBytes(12).toString("hex")}`;
+  const config = join(dataDir, "wrangler.toml");
+  writeFileSync(config, benchConfig(options.runQueue, options.runBatchSize));
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      dataDir,
+      port: await freePort(),
+      adminToken,
+      secretEncryptionKey: newSecretEncryptionKey(),
+      e2bApiUrl: host.url,
+      e2bApiKey: apiKey,
+      workerScript: join(ROOT, "bench/ceiling-worker.ts"),
+      workerConfig: config,
+      workerVars: options.workerVars,
+    });
+  } catch (error) {
+    await host.stop();
+    throw error;
+  }
+  return {
+    stack,
+    adminToken,
+    host: { url: host.url, apiKey, pid: host.child.pid as number },
+    async newKey(settings = {}) {
+      const res = await fetch(`${stack.url}/admin/keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "bench", budget_usd: "100000", budget_period: "day", max_concurrency: 1000, ...settings }),
+      });
+      if (res.status !== 201) throw new Error(`creating a bench key: ${res.status} ${await res.text()}`);
+      const key = (await res.json()) as { id: string; secret: string; webhook_secret: string };
+      return { client: new RunledgerClient({ url: stack.url, keyId: key.id, secret: key.secret }), webhookSecret: key.webhook_secret };
+    },
+    async stop() {
+      await stack.stop();
+      await host.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The project's wrangler config, its run queue's consumer dropped or given another batch size. */
+function benchConfig(runQueue: boolean, runBatchSize?: number): string {
+  const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const isRunConsumer = (block: string) => block.startsWith("[[queues.consumers]]") && block.includes('queue = "runledger-runs"\n');
+  return original
+    .split(/\n(?=\[)/)
+    .filter((block) => runQueue || !isRunConsumer(block))
+    .map((block) =>
+      isRunConsumer(block) && runBatchSize ? block.replace(/^max_batch_size = \d+$/m, `max_batch_size = ${runBatchSize}`) : block,
+    )
+    .join("\n")
+    .replace(/^main = .*$/m, "");
+}

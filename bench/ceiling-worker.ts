@@ -1,0 +1,16 @@
+import { Hono } from "hono";
+import worker from "../functions/index.js";
+
+// The benchmarks' Worker: runledger unchanged, plus a bare Hono route in the same isolate that
+// answers 202 without touching the database, the ceiling the front door is measured against.
+const bare = new Hono().post("/bench/accept", async (c) => {
+  await c.req.arrayBuffer();
+  return c.json({ accepted: true }, 202);
+});
+
+export default {
+  ...worker,
+  fetch(request, env, ctx) {
+    return new URL(request.url).pathname === "/bench/accept" ? bare.fetch(request, env, ctx) : worker.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Parameters<typeof worker.fetch>[1]>;

@@ -1,0 +1,122 @@
+import { Sandbox } from "@e2b/code-interpreter";
+import { neonConfig } from "@neondatabase/serverless";
+import { sql } from "drizzle-orm";
+import ws from "ws";
+import { createDatabase } from "../db/client.js";
+import { startBenchStack } from "./bench-stack.js";
+import { MemorySampler, processTree, stackProcesses } from "./processes.js";
+import { printTable } from "./stats.js";
+
+// A fleet: many executions submitted at once, run at most CAP sandboxes at a time (the run
+// queue's batch size; the local queue hands out one batch at a time), next to the sandbox host
+// alone running the same code through the SDK with CAP callers. Then nothing may be left over:
+// no sandbox alive, no reservation held.
+const EXECUTIONS = Number(process.env.BENCH_FLEET ?? 500);
+const CAP = 20;
+
+export async function benchFleet(): Promise<Record<string, number>> {
+  const bench = await startBenchStack({ runQueue: true, runBatchSize: CAP });
+  neonConfig.webSocketConstructor = ws;
+  const { db, close } = createDatabase({ databaseUrl: bench.stack.databaseUrl, wsProxy: bench.stack.wsProxy });
+  const sdk = { apiUrl: bench.host.url, sandboxUrl: bench.host.url, apiKey: bench.host.apiKey };
+  try {
+    // Baseline: CAP callers, each creating, running and killing sandboxes back to back.
+    let next = 0;
+    const baselineStart = performance.now();
+    await Promise.all(
+      Array.from({ length: CAP }, async () => {
+        while (next++ < EXECUTIONS) {
+          const sandbox = await Sandbox.create("code-interpreter-v1", { ...sdk, timeoutMs: 60_000 });
+          await sandbox.runCode("print(1)");
+          await sandbox.kill();
+        }
+      }),
+    );
+    const baselineRate = EXECUTIONS / ((performance.now() - baselineStart) / 1000);
+
+    const { client } = await bench.newKey({ max_concurrency: EXECUTIONS });
+    const groups = stackProcesses(bench.host.pid);
+    const memory = new MemorySampler({ workerd: groups.workerd as () => number[], "sandbox host": () => processTree(bench.host.pid) });
+    const listAlive = async () =>
+      (await Sandbox.list({ ...sdk, query: { metadata: {} } } as Parameters<typeof Sandbox.list>[0]).nextItems()).length;
+    let peakSandboxes = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        peakSandboxes = Math.max(peakSandboxes, await listAlive().catch(() => 0));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    memory.start();
+    const started = performance.now();
+    const ids: string[] = [];
+    let submitted = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (submitted < EXECUTIONS) {
+          submitted++;
+          const res = await client.request<{ id: string }>("POST", "/v1/executions", { code: "print(1)", timeout_ms: 10_000 });
+          if (res.status !== 202) throw new Error(`fleet submit answered ${res.status}: ${JSON.stringify(res.body)}`);
+          ids.push(res.body.id);
+        }
+      }),
+    );
+    const submittedS = (performance.now() - started) / 1000;
+    const deadline = Date.now() + 10 * 60_000;
+    for (;;) {
+      const done = await db.execute<{ n: number }>(
+        sql`select count(*)::int as n from executions where id = any(${ids}) and settled_at is not null`,
+      );
+      if ((done.rows[0]?.n ?? 0) === ids.length) break;
+      if (Date.now() > deadline) throw new Error("the fleet did not finish in 10 minutes");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    watching = false;
+    await watcher;
+    const peaks = memory.stop();
+
+    const statuses = await db.execute<{ status: string; n: number }>(
+      sql`select status, count(*)::int as n from executions where id = any(${ids}) group by status`,
+    );
+    // The last kills are confirmed just after the last results are recorded.
+    let leaked = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 50 && leaked > 0; i++) {
+      leaked = await listAlive();
+      if (leaked > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const reserved = await db.execute<{ micros: string }>(sql`select coalesce(sum(reserved_micros), 0)::text as micros from budget_usage`);
+    const fleetRate = EXECUTIONS / elapsedS;
+    printTable(
+      `fleet: ${EXECUTIONS} × print(1) submitted at once, at most ${CAP} sandboxes at a time`,
+      ["scenario", "completions/s", "notes"],
+      [
+        [
+          "runledger: signed submits → settled in the ledger",
+          fleetRate.toFixed(1),
+          `submitted in ${submittedS.toFixed(1)} s; ${statuses.rows.map((r) => `${r.status} ${r.n}`).join(", ")}`,
+        ],
+        ["sandbox host alone: SDK create, runCode, kill (baseline)", baselineRate.toFixed(1), `${CAP} callers`],
+      ],
+    );
+    console.log(
+      `fleet over the host alone: ${((fleetRate / baselineRate) * 100).toFixed(0)}%; left after: ${leaked} sandboxes, ${reserved.rows[0]?.micros} µ$ reserved`,
+    );
+    console.log(
+      `peak RSS during the fleet: Worker (workerd) ${peaks.workerd} MiB, sandbox host ${peaks["sandbox host"]} MiB (its process and its sandboxes'); at most ${peakSandboxes} sandboxes alive at once`,
+    );
+    return {
+      fleet_completions_per_s: fleetRate,
+      host_alone_completions_per_s: baselineRate,
+      share_of_host_alone: fleetRate / baselineRate,
+      peak_sandboxes: peakSandboxes,
+      leaked_sandboxes: leaked,
+      reserved_micros_left: Number(reserved.rows[0]?.micros ?? 0),
+      worker_peak_rss_mib: peaks.workerd ?? 0,
+      sandbox_host_peak_rss_mib: peaks["sandbox host"] ?? 0,
+    };
+  } finally {
+    await close();
+    await bench.stop();
+  }
+}

@@ -1,0 +1,103 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Samples the resident memory of processes while a benchmark runs; Linux only (reads /proc). */
+export class MemorySampler {
+  private readonly peaks = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  /** `groups` names each process tree to watch by its root pid. */
+  constructor(private readonly groups: Record<string, () => number[]>) {}
+
+  start(intervalMs = 100): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  /** The peak of each group's summed RSS, in MiB. */
+  stop(): Record<string, number> {
+    clearInterval(this.timer);
+    this.sample();
+    return Object.fromEntries([...this.peaks].map(([name, kib]) => [name, Math.round(kib / 1024)]));
+  }
+
+  private sample(): void {
+    for (const [name, pids] of Object.entries(this.groups)) {
+      const total = pids().reduce((sum, pid) => sum + rssKib(pid), 0);
+      this.peaks.set(name, Math.max(this.peaks.get(name) ?? 0, total));
+    }
+  }
+}
+
+function rssKib(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** `pid` and all its descendants. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {}
+  }
+  const tree: number[] = [];
+  const visit = (p: number) => {
+    tree.push(p);
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(pid);
+  return tree;
+}
+
+/** CPU seconds used so far by processes and the children they have reaped (Linux ticks at 100 Hz). */
+export function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {}
+  }
+  return ticks / 100;
+}
+
+/** The CPU each named process group used while `work` ran, in seconds. */
+export async function cpuDuring<T>(
+  groups: Record<string, () => number[]>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: Record<string, number> }> {
+  const pidsAtStart = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids()]));
+  const before = Object.fromEntries(Object.entries(pidsAtStart).map(([name, pids]) => [name, cpuSeconds(pids)]));
+  const result = await work();
+  const cpu = Object.fromEntries(Object.entries(pidsAtStart).map(([name, pids]) => [name, cpuSeconds(pids) - (before[name] ?? 0)]));
+  return { result, cpu };
+}
+
+function named(comm: string): number[] {
+  return processTree(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The stack's parts as process groups: the Worker, Postgres, the sandbox host, and this process. */
+export function stackProcesses(hostPid: number): Record<string, () => number[]> {
+  return {
+    workerd: () => named("workerd"),
+    postgres: () => named("postgres"),
+    "sandbox host": () => processTree(hostPid),
+    "bench + proxy": () => [process.pid],
+  };
+}
