@@ -70,15 +70,18 @@ export function costsQueryString(query: CostsQuery<string>): string {
   return queryString({ from: query.from, to: query.to, group_by: query.groupBy });
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
+/** Resolves after `ms`, or as soon as the signal aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
       resolve();
     };
+    const timer = setTimeout(stop, ms);
     signal?.addEventListener("abort", stop, { once: true });
   });
+}
 
 /**
  * Signs requests to runledger as contract §2 says (HMAC-SHA256 over timestamp, method, path and body),

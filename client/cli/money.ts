@@ -1,7 +1,7 @@
-import type { KeyGrouping } from "../types.js";
+import type { AdminGrouping, CostReport, CostsQuery, KeyGrouping } from "../types.js";
 import { oneOf, parse } from "./args.js";
 import type { Command } from "./command.js";
-import { keyClient } from "./config.js";
+import { adminClient, keyClient } from "./config.js";
 import { EXIT, usageError } from "./exit.js";
 import { printHelp, printJson, table } from "./io.js";
 
@@ -36,14 +36,17 @@ export const budgetCommand: Command = {
 };
 
 const GROUPINGS: readonly KeyGrouping[] = ["day", "template", "language", "status"];
+const ADMIN_GROUPINGS: readonly AdminGrouping[] = ["key", "day", "template"];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const costsHelp = `Usage: runledger costs [--group-by day|template|language|status] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--csv|--json]
+       runledger costs --all-keys [--group-by key|day|template] [...]
 
 What this key spent on finished executions, by the UTC day they were created (default: this month, by day).
 
 Options:
       --group-by G   day (default), template, language or status
+      --all-keys     admin: every key's spending (RUNLEDGER_ADMIN_TOKEN); group by key, day or template
       --from DAY     first UTC day, inclusive
       --to DAY       last UTC day, inclusive
       --csv          the rows as CSV, with a header line
@@ -60,6 +63,7 @@ export const costsCommand: Command = {
       to: { type: "string" },
       csv: { type: "boolean" },
       json: { type: "boolean" },
+      "all-keys": { type: "boolean" },
     });
     if (values.help) return printHelp(costsHelp);
     if (positionals.length) throw usageError("costs takes no arguments\nSee: runledger costs --help");
@@ -68,14 +72,23 @@ export const costsCommand: Command = {
       const day = values[flag];
       if (day !== undefined && !DAY.test(day)) throw usageError(`--${flag} takes a day as YYYY-MM-DD, not '${day}'`);
     }
-    const query = { from: values.from, to: values.to, groupBy: oneOf(values["group-by"], GROUPINGS, "--group-by") };
-    const client = keyClient();
+    const range = { from: values.from, to: values.to };
+    let source: { getCosts(): Promise<CostReport>; getCostsCsv(): Promise<string> };
+    if (values["all-keys"]) {
+      const query: CostsQuery<AdminGrouping> = { ...range, groupBy: oneOf(values["group-by"], ADMIN_GROUPINGS, "--group-by") };
+      const admin = adminClient();
+      source = { getCosts: () => admin.getCosts(query), getCostsCsv: () => admin.getCostsCsv(query) };
+    } else {
+      const query: CostsQuery<KeyGrouping> = { ...range, groupBy: oneOf(values["group-by"], GROUPINGS, "--group-by") };
+      const client = keyClient();
+      source = { getCosts: () => client.getCosts(query), getCostsCsv: () => client.getCostsCsv(query) };
+    }
     if (values.csv) {
-      const csv = await client.getCostsCsv(query);
+      const csv = await source.getCostsCsv();
       process.stdout.write(csv.endsWith("\n") || !csv ? csv : `${csv}\n`);
       return EXIT.ok;
     }
-    const report = await client.getCosts(query);
+    const report = await source.getCosts();
     if (values.json) return printJson(report);
     const rows = report.rows.map((r) => [r.group, String(r.executions), (r.sandbox_ms / 1000).toFixed(1), `$${r.cost_usd}`]);
     console.log(`${report.from} to ${report.to}, by ${report.group_by}`);

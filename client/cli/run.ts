@@ -133,11 +133,14 @@ export const runCommand: Command = {
     const onInterrupt = () => interrupted.abort();
     process.once("SIGINT", onInterrupt);
     try {
-      // The server holds the answer up to 10 s: a short run comes back in one round trip.
-      const waiting = submit(client, body, 10, idempotencyKey).then(async (submitted) => {
+      // Unattended, the server holds the answer up to 10 s: a short run comes back in one round trip. On a terminal
+      // the status is polled from the start, so the spinner shows it change.
+      const live = spinner.enabled;
+      const waiting = submit(client, body, live ? undefined : 10, idempotencyKey).then(async (submitted) => {
         spinner.update(submitted.id, submitted.status);
         if (isFinal(submitted)) return submitted;
-        return client.waitForExecution(submitted.id, { signal: interrupted.signal, onUpdate: (e) => spinner.update(e.id, e.status) });
+        const onUpdate = (e: Execution) => spinner.update(e.id, e.status);
+        return client.waitForExecution(submitted.id, { signal: interrupted.signal, onUpdate, intervalMs: live ? 250 : 500 });
       });
       const stopped = new Promise<"interrupted">((resolve) => interrupted.signal.addEventListener("abort", () => resolve("interrupted")));
       const outcome = await Promise.race([waiting, stopped]);

@@ -84,6 +84,25 @@ describe("runledger run", () => {
     expect(ran.stderr).toContain("timed out after 1000 ms");
   });
 
+  test("Ctrl-C while waiting cancels the execution and exits 130", async () => {
+    const { env, client } = await keyEnv();
+    const child = spawn(process.execPath, [bin, "run", "-", "--wait"], { cwd: scratch, env: cleanEnv(env) });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.end("import time; time.sleep(60)");
+    let running: Execution | undefined;
+    for (const deadline = Date.now() + 20_000; !running && Date.now() < deadline; ) {
+      running = (await client.listExecutions({ status: "running" })).data[0];
+      if (!running) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (!running) throw new Error("the run never started");
+    child.kill("SIGINT");
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain(`interrupted; ${running.id} canceled`);
+    expect((await client.getExecution(running.id)).status).toBe("canceled");
+  });
+
   test("a file: language from its extension, env and uploaded files reach the code", async () => {
     const { env } = await keyEnv();
     writeFileSync(join(scratch, "hello.sh"), 'echo "$GREETING from bash"; cat data.txt; exit 3\n');
@@ -252,6 +271,10 @@ describe("runledger keys", () => {
     const ran = await runCli(["run", "-", "--wait"], { env: keyEnvironment, input: "print('new key')" });
     expect(ran.code, show(ran)).toBe(0);
     expect(ran.stdout).toBe("new key\n");
+
+    const allKeys = await runCli(["costs", "--all-keys", "--group-by", "key", "--csv"], { env: admin });
+    expect(allKeys.code, show(allKeys)).toBe(0);
+    expect(allKeys.stdout).toMatch(new RegExp(`^${key.id},1,\\d+,\\d+\\.\\d{6}$`, "m"));
 
     const listed = await runCli(["keys", "list"], { env: admin });
     expect(listed.code, show(listed)).toBe(0);
