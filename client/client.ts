@@ -1,4 +1,19 @@
 import { signRequest } from "../functions/services/signing.js";
+import { errorFrom, fetchOrThrow, RunledgerError } from "./errors.js";
+import {
+  type Budget,
+  type CostReport,
+  type CostsQuery,
+  type Delivery,
+  type Execution,
+  type ExecutionCreateInput,
+  type ExecutionList,
+  type ExecutionStatus,
+  FINAL_STATUSES,
+} from "./types.js";
+
+export { RunledgerError } from "./errors.js";
+export * from "./types.js";
 
 export interface ClientOptions {
   url: string;
@@ -14,9 +29,65 @@ export interface SignedResponse<T = unknown> {
   body: T;
 }
 
+export interface CreateExecutionOptions {
+  /** Seconds (0–60) the server holds the answer for the execution to finish. */
+  wait?: number;
+  /** Makes the submit safe to retry: the same key and body answer the original execution. */
+  idempotencyKey?: string;
+}
+
+export interface WaitOptions {
+  /** Give up (throw a `RunledgerError` with code `wait_timeout`) after this long; default: wait as long as it takes. */
+  timeoutMs?: number;
+  /** Time between polls, 500 ms by default. */
+  intervalMs?: number;
+  /** Called with every state seen while waiting. */
+  onUpdate?: (execution: Execution) => void;
+  signal?: AbortSignal;
+}
+
+export interface ListExecutionsQuery {
+  status?: ExecutionStatus;
+  limit?: number;
+  cursor?: string;
+}
+
 const encoder = new TextEncoder();
 
-/** Signs requests to runledger as contract §2 says: HMAC-SHA256 over timestamp, method, path and body. */
+export function isFinal(execution: Pick<Execution, "status">): boolean {
+  return FINAL_STATUSES.includes(execution.status);
+}
+
+/** `?a=1&b=2` from the defined entries, or nothing. */
+export function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export function costsQueryString(query: CostsQuery<string>): string {
+  return queryString({ from: query.from, to: query.to, group_by: query.groupBy });
+}
+
+/** Resolves after `ms`, or as soon as the signal aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    const timer = setTimeout(stop, ms);
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+}
+
+/**
+ * Signs requests to runledger as contract §2 says (HMAC-SHA256 over timestamp, method, path and body),
+ * with a typed method for every `/v1` route. Typed methods throw a `RunledgerError` for any answer that is
+ * not a success; `request` returns whatever came back.
+ */
 export class RunledgerClient {
   private lastMs = 0;
 
@@ -42,17 +113,98 @@ export class RunledgerClient {
     };
   }
 
+  /** A signed request; the raw response. A failure to connect throws a `RunledgerError` (`network_error`). */
+  async send(method: string, pathAndQuery: string, json?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
+    const body = json === undefined ? "" : JSON.stringify(json);
+    const headers: Record<string, string> = { ...(await this.signedHeaders(method, pathAndQuery, body)), ...extraHeaders };
+    if (json !== undefined) headers["content-type"] = "application/json";
+    const base = this.options.url.replace(/\/+$/, "");
+    return fetchOrThrow(`${base}${pathAndQuery}`, { method, headers, body: json === undefined ? undefined : body });
+  }
+
+  /** A signed request; status, headers and the parsed JSON body, whatever the status. */
   async request<T = unknown>(
     method: string,
     pathAndQuery: string,
     json?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<SignedResponse<T>> {
-    const body = json === undefined ? "" : JSON.stringify(json);
-    const headers: Record<string, string> = { ...(await this.signedHeaders(method, pathAndQuery, body)), ...extraHeaders };
-    if (json !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${this.options.url}${pathAndQuery}`, { method, headers, body: json === undefined ? undefined : body });
+    const res = await this.send(method, pathAndQuery, json, extraHeaders);
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  private async call<T>(method: string, pathAndQuery: string, json?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await this.send(method, pathAndQuery, json, headers);
+    if (!res.ok) throw await errorFrom(res);
+    return (await res.json()) as T;
+  }
+
+  /** `POST /v1/executions`: `202` queued, or with `wait` the finished execution when it finished in time. */
+  createExecution(body: ExecutionCreateInput, options: CreateExecutionOptions = {}): Promise<Execution> {
+    const headers: Record<string, string> = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    return this.call<Execution>("POST", `/v1/executions${queryString({ wait: options.wait })}`, body, headers);
+  }
+
+  getExecution(id: string): Promise<Execution> {
+    return this.call<Execution>("GET", `/v1/executions/${encodeURIComponent(id)}`);
+  }
+
+  /** One page, newest first; pass `next_cursor` back as `cursor` for the next. */
+  listExecutions(query: ListExecutionsQuery = {}): Promise<ExecutionList> {
+    return this.call<ExecutionList>("GET", `/v1/executions${queryString({ ...query })}`);
+  }
+
+  cancelExecution(id: string): Promise<Execution> {
+    return this.call<Execution>("POST", `/v1/executions/${encodeURIComponent(id)}/cancel`);
+  }
+
+  async listDeliveries(id: string): Promise<Delivery[]> {
+    return (await this.call<{ data: Delivery[] }>("GET", `/v1/executions/${encodeURIComponent(id)}/deliveries`)).data;
+  }
+
+  redeliver(id: string): Promise<Execution> {
+    return this.call<Execution>("POST", `/v1/executions/${encodeURIComponent(id)}/redeliver`);
+  }
+
+  getBudget(): Promise<Budget> {
+    return this.call<Budget>("GET", "/v1/budget");
+  }
+
+  getCosts(query: CostsQuery = {}): Promise<CostReport> {
+    return this.call<CostReport>("GET", `/v1/costs${costsQueryString(query)}`);
+  }
+
+  /** The same rows as CSV, with a header line. */
+  async getCostsCsv(query: CostsQuery = {}): Promise<string> {
+    const res = await this.send("GET", `/v1/costs${costsQueryString(query)}`, undefined, { accept: "text/csv" });
+    if (!res.ok) throw await errorFrom(res);
+    return res.text();
+  }
+
+  /** Polls until the execution reaches a final status. Transient failures (`unavailable`, no answer) are retried. */
+  async waitForExecution(id: string, options: WaitOptions = {}): Promise<Execution> {
+    const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    let failures = 0;
+    for (;;) {
+      try {
+        const execution = await this.getExecution(id);
+        failures = 0;
+        options.onUpdate?.(execution);
+        if (isFinal(execution)) return execution;
+      } catch (error) {
+        if (!(error instanceof RunledgerError) || !error.retryable || ++failures > 10) throw error;
+      }
+      if (options.signal?.aborted) throw new RunledgerError("aborted", `stopped waiting for ${id}`, 0);
+      if (Date.now() > deadline) throw new RunledgerError("wait_timeout", `${id} had not finished after ${options.timeoutMs} ms`, 0);
+      await sleep(options.intervalMs ?? 500, options.signal);
+    }
+  }
+
+  /** Submits and waits for the final execution: held by the server up to `wait` seconds (default 10), then polled. */
+  async run(body: ExecutionCreateInput, options: CreateExecutionOptions & WaitOptions = {}): Promise<Execution> {
+    const submitted = await this.createExecution(body, { wait: options.wait ?? 10, idempotencyKey: options.idempotencyKey });
+    options.onUpdate?.(submitted);
+    return isFinal(submitted) ? submitted : this.waitForExecution(submitted.id, options);
   }
 }

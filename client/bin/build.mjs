@@ -1,0 +1,45 @@
+// @ts-check
+// Bundles the CLI (client/cli/main.ts and what it imports) into one plain ES module, client/dist/runledger.mjs,
+// with esbuild. `npm install` runs this as the `prepare` script; the `runledger` bin runs it again whenever a
+// source file is newer than the bundle.
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const clientDir = fileURLToPath(new URL("../", import.meta.url));
+export const bundlePath = `${clientDir}dist/runledger.mjs`;
+/** The absolute paths of the bundle's sources, one JSON array. */
+export const inputsPath = `${clientDir}dist/inputs.json`;
+
+export async function buildCli() {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [`${clientDir}cli/main.ts`],
+    absWorkingDir: clientDir,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    metafile: true,
+    logLevel: "warning",
+  });
+  const [output] = result.outputFiles;
+  if (!output) throw new Error("esbuild wrote nothing");
+  const inputs = Object.keys(result.metafile.inputs).map((path) => fileURLToPath(new URL(path, `file://${clientDir}`)));
+  mkdirSync(`${clientDir}dist`, { recursive: true });
+  // Written aside and renamed: two commands building at once never see half a file.
+  const suffix = `${process.pid}.tmp`;
+  writeFileSync(`${bundlePath}.${suffix}`, output.contents);
+  writeFileSync(`${inputsPath}.${suffix}`, JSON.stringify(inputs));
+  renameSync(`${bundlePath}.${suffix}`, bundlePath);
+  renameSync(`${inputsPath}.${suffix}`, inputsPath);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await buildCli();
+  } catch (error) {
+    // An install must not fail over this: the bin builds the bundle itself when it is missing.
+    console.warn(`runledger: the CLI was not prebuilt (${/** @type {Error} */ (error).message}); it will build on first use`);
+  }
+}

@@ -1,0 +1,75 @@
+import type { ExecutionStatus } from "../types.js";
+import { integer, oneOf, parse } from "./args.js";
+import type { Command } from "./command.js";
+import { keyClient } from "./config.js";
+import { EXIT, usageError } from "./exit.js";
+import { printHelp, printJson } from "./io.js";
+
+const STATUSES: readonly ExecutionStatus[] = ["queued", "running", "succeeded", "failed", "timed_out", "canceled", "error"];
+
+/** A command that takes exactly one execution id. */
+function oneId(command: string, positionals: string[]): string {
+  const [id, ...extra] = positionals;
+  if (!id || extra.length) throw usageError(`${command} takes one execution id\nSee: runledger ${command} --help`);
+  return id;
+}
+
+const getHelp = `Usage: runledger get ID
+
+Prints the execution as JSON: status, result (stdout, stderr, error), duration, sandbox time and cost.`;
+
+export const getCommand: Command = {
+  name: "get",
+  summary: "show one execution as JSON",
+  help: getHelp,
+  async run(argv) {
+    const { values, positionals } = parse("get", argv, {});
+    if (values.help) return printHelp(getHelp);
+    printJson(await keyClient().getExecution(oneId("get", positionals)));
+    return EXIT.ok;
+  },
+};
+
+const listHelp = `Usage: runledger list [--status S] [--limit N] [--cursor C]
+
+Prints a page of this key's executions, newest first, as JSON ({data, next_cursor}).
+
+Options:
+      --status S   only executions in status S (queued, running, succeeded, failed, timed_out, canceled, error)
+      --limit N    1 to 100 (default 20)
+      --cursor C   the next_cursor of an earlier page`;
+
+export const listCommand: Command = {
+  name: "list",
+  summary: "list this key's executions, newest first",
+  help: listHelp,
+  async run(argv) {
+    const { values, positionals } = parse("list", argv, {
+      status: { type: "string" },
+      limit: { type: "string" },
+      cursor: { type: "string" },
+    });
+    if (values.help) return printHelp(listHelp);
+    if (positionals.length) throw usageError("list takes no arguments\nSee: runledger list --help");
+    const status = oneOf(values.status, STATUSES, "--status");
+    printJson(await keyClient().listExecutions({ status, limit: integer(values.limit, "--limit"), cursor: values.cursor }));
+    return EXIT.ok;
+  },
+};
+
+const cancelHelp = `Usage: runledger cancel ID
+
+Cancels a queued or running execution (its sandbox is killed) and prints it as JSON.
+A finished one is the server's execution_finished error.`;
+
+export const cancelCommand: Command = {
+  name: "cancel",
+  summary: "cancel a queued or running execution",
+  help: cancelHelp,
+  async run(argv) {
+    const { values, positionals } = parse("cancel", argv, {});
+    if (values.help) return printHelp(cancelHelp);
+    printJson(await keyClient().cancelExecution(oneId("cancel", positionals)));
+    return EXIT.ok;
+  },
+};

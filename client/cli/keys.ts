@@ -1,0 +1,87 @@
+import type { KeyCreateInput, KeyPatchInput } from "../types.js";
+import { integer, oneOf, parse } from "./args.js";
+import type { Command } from "./command.js";
+import { adminClient } from "./config.js";
+import { EXIT, usageError } from "./exit.js";
+import { printHelp, printJson } from "./io.js";
+
+const PERIODS = ["day", "month", "total"] as const;
+
+const help = `Usage: runledger keys create --name NAME --budget USD --period day|month|total [limits]
+       runledger keys list
+       runledger keys get ID
+       runledger keys update ID [--name NAME] [--budget USD] [--period P] [limits]
+       runledger keys rotate ID
+       runledger keys revoke ID
+
+Manages API keys with the deployment's admin token (RUNLEDGER_URL, RUNLEDGER_ADMIN_TOKEN).
+Prints JSON. create shows the key's secret and webhook secret, and rotate the new secret: only then.
+
+Limits:
+      --max-timeout-ms MS     the longest timeout_ms a run may ask for (default 300000)
+      --max-concurrency N     runs queued or running at once (default 10)
+      --template NAME         a template the key may use (repeatable; default all; update: "all" lifts the list)`;
+
+const options = {
+  name: { type: "string" },
+  budget: { type: "string" },
+  period: { type: "string" },
+  "max-timeout-ms": { type: "string" },
+  "max-concurrency": { type: "string" },
+  template: { type: "string", multiple: true },
+} as const;
+
+export const keysCommand: Command = {
+  name: "keys",
+  summary: "admin: create, list, get, update, rotate, revoke API keys",
+  help,
+  async run(argv) {
+    const { values, positionals } = parse("keys", argv, options);
+    if (values.help) return printHelp(help);
+    const [action, id, ...extra] = positionals;
+    const needsId = action === "get" || action === "update" || action === "rotate" || action === "revoke";
+    if (extra.length || (needsId && !id) || (!needsId && id)) throw usageError(`unexpected arguments\nSee: runledger keys --help`);
+    const limits = {
+      max_timeout_ms: integer(values["max-timeout-ms"], "--max-timeout-ms"),
+      max_concurrency: integer(values["max-concurrency"], "--max-concurrency"),
+    };
+    const period = oneOf(values.period, PERIODS, "--period");
+    const admin = () => adminClient();
+    switch (action) {
+      case "create": {
+        if (!values.name || !values.budget || !period) throw usageError("keys create needs --name, --budget and --period");
+        const body: KeyCreateInput = { name: values.name, budget_usd: values.budget, budget_period: period };
+        if (limits.max_timeout_ms !== undefined) body.max_timeout_ms = limits.max_timeout_ms;
+        if (limits.max_concurrency !== undefined) body.max_concurrency = limits.max_concurrency;
+        if (values.template) body.templates = values.template;
+        printJson(await admin().createKey(body));
+        return EXIT.ok;
+      }
+      case "update": {
+        const patch: KeyPatchInput = {};
+        if (values.name) patch.name = values.name;
+        if (values.budget) patch.budget_usd = values.budget;
+        if (period) patch.budget_period = period;
+        if (limits.max_timeout_ms !== undefined) patch.max_timeout_ms = limits.max_timeout_ms;
+        if (limits.max_concurrency !== undefined) patch.max_concurrency = limits.max_concurrency;
+        if (values.template) patch.templates = values.template.includes("all") ? "all" : values.template;
+        printJson(await admin().updateKey(id as string, patch));
+        return EXIT.ok;
+      }
+      case "list":
+        printJson(await admin().listKeys());
+        return EXIT.ok;
+      case "get":
+        printJson(await admin().getKey(id as string));
+        return EXIT.ok;
+      case "rotate":
+        printJson(await admin().rotateKey(id as string));
+        return EXIT.ok;
+      case "revoke":
+        printJson(await admin().revokeKey(id as string));
+        return EXIT.ok;
+      default:
+        throw usageError(`${action ? `unknown keys command '${action}'` : "keys needs a command"}\nSee: runledger keys --help`);
+    }
+  },
+};

@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import { basename, extname, isAbsolute, normalize } from "node:path";
+import { isFinal, type RunledgerClient } from "../client.js";
+import { RunledgerError } from "../errors.js";
+import type { Execution, ExecutionCreateInput, Language } from "../types.js";
+import { integer, oneOf, pairs, parse } from "./args.js";
+import type { Command } from "./command.js";
+import { keyClient } from "./config.js";
+import { EXIT, exitCodeFor, usageError } from "./exit.js";
+import { printHelp, printJson, readLocal, readStdin } from "./io.js";
+import { Spinner } from "./spinner.js";
+
+const LANGUAGES: readonly Language[] = ["python", "javascript", "typescript", "bash", "r", "java"];
+const BY_EXTENSION: Record<string, Language> = {
+  ".py": "python",
+  ".js": "javascript",
+  ".mjs": "javascript",
+  ".cjs": "javascript",
+  ".ts": "typescript",
+  ".sh": "bash",
+  ".bash": "bash",
+  ".r": "r",
+  ".java": "java",
+};
+
+const help = `Usage: runledger run FILE|- [options]
+
+Runs FILE (or standard input, with -) in a sandbox.
+
+Options:
+  -l, --language L         python, javascript, typescript, bash, r or java
+                           (default: from FILE's extension: .py .js .ts .sh .r .java; else python)
+  -t, --timeout MS         the run's timeout in milliseconds (server default 30000)
+  -e, --env NAME=VALUE     an environment variable for the code (repeatable)
+  -f, --file LOCAL[:PATH]  upload a local file next to the code, at PATH (default: LOCAL if it is
+                           relative, else its name) under /home/user (repeatable)
+      --template NAME      the sandbox template (deployment default otherwise)
+      --webhook-url URL    deliver the final execution to URL, signed with the key's webhook secret
+      --idempotency-key K  a retry with the same key and code answers the original execution
+                           (default: a fresh key, reused for this command's own retries)
+  -w, --wait               wait for the result: print the run's stdout to stdout, its stderr and
+                           error to stderr, and exit with the run's status (see runledger --help)
+      --json               with --wait: print the finished execution as JSON instead of its output
+
+Without --wait it prints the queued execution as JSON and exits 0.
+Ctrl-C while waiting cancels the execution and exits 130.`;
+
+/** The file to upload: its bytes as UTF-8 text when they are, else base64. */
+function fileEntry(spec: string) {
+  const colon = spec.lastIndexOf(":");
+  const local = colon > 0 ? spec.slice(0, colon) : spec;
+  const given = colon > 0 ? spec.slice(colon + 1) : undefined;
+  const relative = !isAbsolute(local) && !normalize(local).startsWith("..");
+  const path = given ?? (relative ? normalize(local) : basename(local));
+  const bytes = readLocal(local);
+  const text = bytes.toString("utf8");
+  return Buffer.from(text, "utf8").equals(bytes)
+    ? { path, content: text, encoding: "utf8" as const }
+    : { path, content: bytes.toString("base64"), encoding: "base64" as const };
+}
+
+/** Submits, retrying only when the platform was unavailable or unreachable (same idempotency key: never two runs). */
+async function submit(client: RunledgerClient, body: ExecutionCreateInput, wait: number | undefined, idempotencyKey: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.createExecution(body, { wait, idempotencyKey });
+    } catch (error) {
+      const transient = error instanceof RunledgerError && (error.code === "unavailable" || error.code === "network_error");
+      if (!transient || attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, (error.retryAfter ?? 2 ** (attempt - 1)) * 1000));
+    }
+  }
+}
+
+/** What the run wrote, where a shell user expects it. */
+function printResult(execution: Execution): void {
+  const result = execution.result;
+  if (result) {
+    process.stdout.write(result.stdout);
+    if (result.text !== null) process.stdout.write(result.text.endsWith("\n") ? result.text : `${result.text}\n`);
+    process.stderr.write(result.stderr);
+    if (result.error) {
+      const traceback = result.error.traceback || `${result.error.name}: ${result.error.value}`;
+      process.stderr.write(traceback.endsWith("\n") ? traceback : `${traceback}\n`);
+    }
+    if (result.truncated) process.stderr.write("runledger: output was cut at the deployment's limit\n");
+  }
+  const summary: Partial<Record<Execution["status"], string>> = {
+    timed_out: `timed out after ${execution.timeout_ms} ms`,
+    canceled: "was canceled",
+    error: "could not be run by the platform",
+  };
+  const line = summary[execution.status];
+  if (line) process.stderr.write(`runledger: ${execution.id} ${line}\n`);
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "run a file or standard input in a sandbox",
+  help,
+  async run(argv) {
+    const { values, positionals } = parse("run", argv, {
+      language: { type: "string", short: "l" },
+      timeout: { type: "string", short: "t" },
+      env: { type: "string", short: "e", multiple: true },
+      file: { type: "string", short: "f", multiple: true },
+      template: { type: "string" },
+      "webhook-url": { type: "string" },
+      "idempotency-key": { type: "string" },
+      wait: { type: "boolean", short: "w" },
+      json: { type: "boolean" },
+    });
+    if (values.help) return printHelp(help);
+    const [source, ...extra] = positionals;
+    if (!source || extra.length) throw usageError("run takes one FILE, or - for standard input\nSee: runledger run --help");
+    const code = source === "-" ? await readStdin() : readLocal(source).toString("utf8");
+    if (!code) throw usageError(`no code in ${source === "-" ? "standard input" : source}`);
+    const language = oneOf(values.language, LANGUAGES, "--language") ?? BY_EXTENSION[extname(source).toLowerCase()] ?? "python";
+    const body: ExecutionCreateInput = { code, language };
+    const timeout = integer(values.timeout, "--timeout");
+    if (timeout !== undefined) body.timeout_ms = timeout;
+    if (values.env) body.env = pairs(values.env, "--env");
+    if (values.file) body.files = values.file.map(fileEntry);
+    if (values.template) body.template = values.template;
+    if (values["webhook-url"]) body.webhook_url = values["webhook-url"];
+
+    const client = keyClient();
+    const idempotencyKey = values["idempotency-key"] ?? `cli-${randomUUID()}`;
+    if (!values.wait) return printJson(await submit(client, body, undefined, idempotencyKey));
+
+    const spinner = new Spinner("runledger").start();
+    const interrupted = new AbortController();
+    const onInterrupt = () => interrupted.abort();
+    process.once("SIGINT", onInterrupt);
+    try {
+      // Unattended, the server holds the answer up to 10 s: a short run comes back in one round trip. On a terminal
+      // the status is polled from the start, so the spinner shows it change.
+      const live = spinner.enabled;
+      const waiting = submit(client, body, live ? undefined : 10, idempotencyKey).then(async (submitted) => {
+        spinner.update(submitted.id, submitted.status);
+        if (isFinal(submitted)) return submitted;
+        const onUpdate = (e: Execution) => spinner.update(e.id, e.status);
+        return client.waitForExecution(submitted.id, { signal: interrupted.signal, onUpdate, intervalMs: live ? 250 : 500 });
+      });
+      const stopped = new Promise<"interrupted">((resolve) => interrupted.signal.addEventListener("abort", () => resolve("interrupted")));
+      const outcome = await Promise.race([waiting, stopped]);
+      spinner.stop();
+      if (outcome === "interrupted") {
+        waiting.catch(() => undefined);
+        // The same idempotency key and body name the same execution, without a second run.
+        const execution = await client.createExecution(body, { idempotencyKey });
+        const canceled = isFinal(execution)
+          ? false
+          : await client.cancelExecution(execution.id).then(
+              () => true,
+              () => false,
+            );
+        process.stderr.write(`runledger: interrupted; ${execution.id} ${canceled ? "canceled" : "was not canceled"}\n`);
+        return EXIT.interrupted;
+      }
+      if (values.json) printJson(outcome);
+      else printResult(outcome);
+      return exitCodeFor(outcome.status);
+    } finally {
+      spinner.stop();
+      process.off("SIGINT", onInterrupt);
+    }
+  },
+};

@@ -1,0 +1,45 @@
+import type { z } from "@hono/zod-openapi";
+import type { Execution, zExecutionCreate, zExecutionList } from "../functions/schemas/execution.js";
+import type { zKeyCreate, zKeyPatch, zKeyWithSecrets, zRotated } from "../functions/schemas/key.js";
+import type { adminGroupings, keyGroupings } from "../functions/schemas/money-reports.js";
+
+// Wire types, taken from the zod schemas that validate requests and shape answers.
+export type { ErrorCode } from "../functions/errors.js";
+export type { Execution } from "../functions/schemas/execution.js";
+export type { Key } from "../functions/schemas/key.js";
+export type { Budget, CostReport } from "../functions/schemas/money-reports.js";
+
+/** The body of `POST /v1/executions` as a caller writes it: fields with a default may be left out. */
+export type ExecutionCreateInput = z.input<typeof zExecutionCreate>;
+export type ExecutionList = z.infer<typeof zExecutionList>;
+export type Language = Execution["language"];
+export type ExecutionStatus = Execution["status"];
+export type FinalStatus = Exclude<ExecutionStatus, "queued" | "running">;
+export const FINAL_STATUSES: readonly ExecutionStatus[] = ["succeeded", "failed", "timed_out", "canceled", "error"];
+
+/** `POST /admin/keys` as a caller writes it (money as a decimal string or a number). */
+export type KeyCreateInput = z.input<typeof zKeyCreate>;
+/** `PATCH /admin/keys/{id}`. */
+export type KeyPatchInput = z.input<typeof zKeyPatch>;
+export type KeyWithSecrets = z.infer<typeof zKeyWithSecrets>;
+export type RotatedSecret = z.infer<typeof zRotated>;
+
+/** One attempt to deliver an execution's webhook (`GET /v1/executions/{id}/deliveries`). */
+export interface Delivery {
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export type KeyGrouping = (typeof keyGroupings)[number];
+export type AdminGrouping = (typeof adminGroupings)[number];
+
+export interface CostsQuery<G extends string = KeyGrouping> {
+  /** First UTC day, `YYYY-MM-DD`, inclusive. */
+  from?: string;
+  /** Last UTC day, `YYYY-MM-DD`, inclusive. */
+  to?: string;
+  groupBy?: G;
+}

@@ -1,0 +1,314 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, inject, test } from "vitest";
+import type { Execution, Key, KeyWithSecrets, RotatedSecret } from "../../../client/index.js";
+import { apiUrl, newKey } from "./harness.js";
+import { Receiver } from "./receiver.js";
+
+// The `runledger` command as a user runs it: the package's bin, a child process, configured by the environment.
+const repoRoot = join(import.meta.dirname, "../../..");
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { bin: { runledger: string } };
+const bin = join(repoRoot, pkg.bin.runledger);
+const scratch = mkdtempSync(join(tmpdir(), "runledger-cli-test-"));
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment without any runledger settings of the machine running the tests. */
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !name.startsWith("RUNLEDGER_")) env[name] = value;
+  return { ...env, ...extra };
+}
+
+function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; cwd?: string; command?: string[] } = {},
+): Promise<Ran> {
+  const [file, ...prefix] = options.command ?? [process.execPath, bin];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file as string, [...prefix, ...args], { cwd: options.cwd ?? scratch, env: cleanEnv(options.env ?? {}) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A fresh key and the environment that points the CLI at it. */
+async function keyEnv(settings: Record<string, unknown> = {}) {
+  const { key, client } = await newKey(settings);
+  const env = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_KEY: key.id, RUNLEDGER_SECRET: key.secret };
+  return { key, client, env };
+}
+
+const show = (ran: Ran) => `exit ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`;
+
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await receiver?.close();
+  receiver = undefined;
+});
+
+describe("runledger run", () => {
+  test("code from standard input: its output on stdout, exit 0", async () => {
+    const { env } = await keyEnv();
+    const ran = await runCli(["run", "-", "--wait"], { env, input: "print(6*7)\n" });
+    expect(ran.code, show(ran)).toBe(0);
+    expect(ran.stdout).toBe("42\n");
+  });
+
+  test("a script that raises: the traceback on stderr, exit 1", async () => {
+    const { env } = await keyEnv();
+    const ran = await runCli(["run", "-", "--wait"], { env, input: 'print("before")\nraise ValueError("boom")\n' });
+    expect(ran.code, show(ran)).toBe(1);
+    expect(ran.stdout).toBe("before\n");
+    expect(ran.stderr).toContain("ValueError");
+    expect(ran.stderr).toContain("boom");
+  });
+
+  test("a run past its timeout exits 124", async () => {
+    const { env } = await keyEnv();
+    const ran = await runCli(["run", "-", "--wait", "--timeout", "1000"], { env, input: "import time; time.sleep(10)" });
+    expect(ran.code, show(ran)).toBe(124);
+    expect(ran.stderr).toContain("timed out after 1000 ms");
+  });
+
+  test("Ctrl-C while waiting cancels the execution and exits 130", async () => {
+    const { env, client } = await keyEnv();
+    const child = spawn(process.execPath, [bin, "run", "-", "--wait"], { cwd: scratch, env: cleanEnv(env) });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.end("import time; time.sleep(60)");
+    let running: Execution | undefined;
+    for (const deadline = Date.now() + 20_000; !running && Date.now() < deadline; ) {
+      running = (await client.listExecutions({ status: "running" })).data[0];
+      if (!running) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (!running) throw new Error("the run never started");
+    child.kill("SIGINT");
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain(`interrupted; ${running.id} canceled`);
+    expect((await client.getExecution(running.id)).status).toBe("canceled");
+  });
+
+  test("a file: language from its extension, env and uploaded files reach the code", async () => {
+    const { env } = await keyEnv();
+    writeFileSync(join(scratch, "hello.sh"), 'echo "$GREETING from bash"; cat data.txt; exit 3\n');
+    writeFileSync(join(scratch, "data.txt"), "uploaded\n");
+    const ran = await runCli(["run", "hello.sh", "--wait", "--env", "GREETING=hi", "--file", "data.txt"], { env });
+    expect(ran.code, show(ran)).toBe(1);
+    expect(ran.stdout).toBe("hi from bash\nuploaded\n");
+  });
+
+  test("without --wait: the queued execution as JSON, then `get` shows it finished", async () => {
+    const { env, client } = await keyEnv();
+    const submitted = await runCli(["run", "-"], { env, input: "print('later')" });
+    expect(submitted.code, show(submitted)).toBe(0);
+    const queued = JSON.parse(submitted.stdout) as Execution;
+    expect(queued.id).toMatch(/^exe_/);
+    const finished = await client.waitForExecution(queued.id, { timeoutMs: 30_000 });
+    expect(finished.status).toBe("succeeded");
+    const got = await runCli(["get", queued.id], { env });
+    expect(got.code, show(got)).toBe(0);
+    const shown = JSON.parse(got.stdout) as Execution;
+    expect(shown).toMatchObject({ id: queued.id, status: "succeeded", result: { stdout: "later\n" } });
+  });
+
+  test("usage and configuration errors have their own exit codes", async () => {
+    const { env } = await keyEnv();
+    const badFlag = await runCli(["run", "-", "--no-such-flag"], { env });
+    expect(badFlag.code, show(badFlag)).toBe(2);
+    const badLanguage = await runCli(["run", "-", "--language", "cobol"], { env, input: "x" });
+    expect(badLanguage.code, show(badLanguage)).toBe(2);
+    const unknown = await runCli(["frobnicate"], { env });
+    expect(unknown.code, show(unknown)).toBe(2);
+    const noConfig = await runCli(["budget"]);
+    expect(noConfig.code, show(noConfig)).toBe(3);
+    expect(noConfig.stderr).toContain("RUNLEDGER_KEY");
+    const missingFile = await runCli(["run", "no-such-file.py"], { env });
+    expect(missingFile.code, show(missingFile)).toBe(3);
+  });
+
+  test("every command answers --help", async () => {
+    for (const command of ["run", "get", "list", "cancel", "budget", "costs", "verify-webhook", "keys"]) {
+      const ran = await runCli([command, "--help"]);
+      expect(ran.code, show(ran)).toBe(0);
+      expect(ran.stdout).toContain(`runledger ${command}`);
+    }
+  });
+
+  test("npx runledger resolves the package's bin", async () => {
+    const ran = await runCli(["--help"], { cwd: repoRoot, command: ["npx", "--no-install", "runledger"] });
+    expect(ran.code, show(ran)).toBe(0);
+    expect(ran.stdout).toContain("Exit status:");
+  });
+});
+
+describe("server errors", () => {
+  test("the server's code and message, exit 4", async () => {
+    const { env } = await keyEnv();
+    const missing = await runCli(["get", "exe_0000000000000000000000zz"], { env });
+    expect(missing.code, show(missing)).toBe(4);
+    expect(missing.stderr).toMatch(/^runledger: not_found \(HTTP 404\): .+/);
+    expect(missing.stderr).toContain("request id: ");
+    const forged = await runCli(["budget"], { env: { ...env, RUNLEDGER_SECRET: `sk_${"x".repeat(43)}` } });
+    expect(forged.code, show(forged)).toBe(4);
+    expect(forged.stderr).toContain("unauthorized (HTTP 401)");
+    const invalid = await runCli(["run", "-", "--timeout", "5"], { env, input: "1" });
+    expect(invalid.code, show(invalid)).toBe(4);
+    expect(invalid.stderr).toContain("invalid_request (HTTP 400)");
+    expect(invalid.stderr).toContain("timeout_ms");
+  });
+});
+
+describe("money", () => {
+  test("budget, and costs as a table, JSON and CSV", async () => {
+    const { env, client } = await keyEnv({ budget_usd: "3.50" });
+    const execution = await client.run({ code: "print(1)" });
+    expect(execution.status).toBe("succeeded");
+
+    const budget = await runCli(["budget"], { env });
+    expect(budget.code, show(budget)).toBe(0);
+    expect(budget.stdout).toMatch(/^limit +\$3\.500000$/m);
+    expect(budget.stdout).toMatch(new RegExp(`^spent +\\$${execution.cost_usd?.replace(".", "\\.")}$`, "m"));
+
+    const today = new Date().toISOString().slice(0, 10);
+    const csv = await runCli(["costs", "--csv", "--from", today, "--to", today, "--group-by", "language"], { env });
+    expect(csv.code, show(csv)).toBe(0);
+    expect(csv.stdout).toBe(`group,executions,sandbox_ms,cost_usd\npython,1,${execution.sandbox_ms},${execution.cost_usd}\n`);
+
+    const json = await runCli(["costs", "--json", "--group-by", "status"], { env });
+    expect(json.code, show(json)).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ group_by: "status", total_usd: execution.cost_usd, executions: 1 });
+
+    const shown = await runCli(["costs", "--group-by", "template"], { env });
+    expect(shown.code, show(shown)).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^${execution.template} +1 +[\\d.]+ +\\$${execution.cost_usd?.replace(".", "\\.")}$`, "m"));
+
+    const badDay = await runCli(["costs", "--from", "yesterday"], { env });
+    expect(badDay.code, show(badDay)).toBe(2);
+  });
+});
+
+describe("runledger verify-webhook", () => {
+  test("a real delivery verifies; a tampered body, another secret and a stale timestamp do not", async () => {
+    receiver = await Receiver.start();
+    const { env, key } = await keyEnv();
+    const ran = await runCli(["run", "-", "--wait", "--webhook-url", receiver.url], { env, input: "print('hooked')" });
+    expect(ran.code, show(ran)).toBe(0);
+    const [delivery] = await receiver.waitFor(1);
+    if (!delivery) throw new Error("no delivery");
+
+    const headersFile = join(scratch, "headers.json");
+    const bodyFile = join(scratch, "body.json");
+    writeFileSync(headersFile, JSON.stringify(delivery.headers));
+    writeFileSync(bodyFile, delivery.body);
+    const secret = ["--secret", key.webhook_secret];
+    const ok = await runCli(["verify-webhook", "--headers", headersFile, "--body", bodyFile, ...secret]);
+    expect(ok.code, show(ok)).toBe(0);
+    expect(ok.stdout).toMatch(/^ok msg_[0-9a-z]{24} execution\.completed exe_[0-9a-z]{24} succeeded\n$/);
+
+    // The secret from the environment, the headers as `curl -D` saves them.
+    const headerLines = Object.entries(delivery.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\r\n");
+    writeFileSync(headersFile, `HTTP/1.1 200 OK\r\n${headerLines}\r\n\r\n`);
+    const fromEnv = await runCli(["verify-webhook", "--headers", headersFile, "--body", bodyFile], {
+      env: { RUNLEDGER_WEBHOOK_SECRET: key.webhook_secret },
+    });
+    expect(fromEnv.code, show(fromEnv)).toBe(0);
+
+    const savedFile = join(scratch, "delivery.json");
+    writeFileSync(savedFile, JSON.stringify({ headers: delivery.headers, body: delivery.body }));
+    const saved = await runCli(["verify-webhook", savedFile, ...secret]);
+    expect(saved.code, show(saved)).toBe(0);
+
+    writeFileSync(bodyFile, delivery.body.replace("hooked", "hacked"));
+    const tampered = await runCli(["verify-webhook", "--headers", headersFile, "--body", bodyFile, ...secret]);
+    expect(tampered.code, show(tampered)).toBe(1);
+    expect(tampered.stderr).toContain("webhook not verified: no signature matches");
+
+    const other = await newKey();
+    const wrongSecret = await runCli(["verify-webhook", savedFile, "--secret", other.key.webhook_secret]);
+    expect(wrongSecret.code, show(wrongSecret)).toBe(1);
+
+    const stale = { ...delivery.headers, "webhook-timestamp": String(Number(delivery.headers["webhook-timestamp"]) - 301) };
+    writeFileSync(savedFile, JSON.stringify({ headers: stale, body: delivery.body }));
+    const tooOld = await runCli(["verify-webhook", savedFile, ...secret]);
+    expect(tooOld.code, show(tooOld)).toBe(1);
+    expect(tooOld.stderr).toContain("at most 300 s");
+  });
+});
+
+describe("runledger keys", () => {
+  test("create, list, get, update, rotate, revoke with the admin token; the new key runs code", async () => {
+    const admin = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_ADMIN_TOKEN: inject("adminToken") };
+    const created = await runCli(
+      ["keys", "create", "--name", "from-cli", "--budget", "2.5", "--period", "month", "--max-concurrency", "3"],
+      {
+        env: admin,
+      },
+    );
+    expect(created.code, show(created)).toBe(0);
+    const key = JSON.parse(created.stdout) as KeyWithSecrets;
+    expect(key).toMatchObject({ name: "from-cli", budget_usd: "2.500000", budget_period: "month", max_concurrency: 3 });
+    expect(key.secret).toMatch(/^sk_/);
+    expect(key.webhook_secret).toMatch(/^whsec_/);
+
+    const keyEnvironment = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_KEY: key.id, RUNLEDGER_SECRET: key.secret };
+    const ran = await runCli(["run", "-", "--wait"], { env: keyEnvironment, input: "print('new key')" });
+    expect(ran.code, show(ran)).toBe(0);
+    expect(ran.stdout).toBe("new key\n");
+
+    const allKeys = await runCli(["costs", "--all-keys", "--group-by", "key", "--csv"], { env: admin });
+    expect(allKeys.code, show(allKeys)).toBe(0);
+    expect(allKeys.stdout).toMatch(new RegExp(`^${key.id},1,\\d+,\\d+\\.\\d{6}$`, "m"));
+
+    const listed = await runCli(["keys", "list"], { env: admin });
+    expect(listed.code, show(listed)).toBe(0);
+    const keys = JSON.parse(listed.stdout) as Key[];
+    expect(keys.find((k) => k.id === key.id)).toMatchObject({ name: "from-cli", revoked_at: null });
+    expect(listed.stdout).not.toContain(key.secret);
+
+    const got = await runCli(["keys", "get", key.id], { env: admin });
+    expect(got.code, show(got)).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ id: key.id, name: "from-cli" });
+    expect(got.stdout).not.toContain(key.secret);
+
+    const updated = await runCli(["keys", "update", key.id, "--budget", "4"], { env: admin });
+    expect(updated.code, show(updated)).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ id: key.id, budget_usd: "4.000000" });
+
+    const rotated = await runCli(["keys", "rotate", key.id], { env: admin });
+    expect(rotated.code, show(rotated)).toBe(0);
+    const secret = JSON.parse(rotated.stdout) as RotatedSecret;
+    expect(secret.secret).toMatch(/^sk_/);
+    expect(secret.secret).not.toBe(key.secret);
+    const withNewSecret = await runCli(["budget", "--json"], { env: { ...keyEnvironment, RUNLEDGER_SECRET: secret.secret } });
+    expect(withNewSecret.code, show(withNewSecret)).toBe(0);
+    expect(JSON.parse(withNewSecret.stdout)).toMatchObject({ period: "month", limit_usd: "4.000000" });
+
+    const revoked = await runCli(["keys", "revoke", key.id], { env: admin });
+    expect(revoked.code, show(revoked)).toBe(0);
+    expect((JSON.parse(revoked.stdout) as Key).revoked_at).toEqual(expect.any(String));
+    const afterRevoke = await runCli(["budget"], { env: keyEnvironment });
+    expect(afterRevoke.code, show(afterRevoke)).toBe(4);
+    expect(afterRevoke.stderr).toContain("key_revoked");
+
+    const wrongToken = await runCli(["keys", "list"], { env: { ...admin, RUNLEDGER_ADMIN_TOKEN: "not-the-token" } });
+    expect(wrongToken.code, show(wrongToken)).toBe(4);
+    expect(wrongToken.stderr).toContain("unauthorized");
+  });
+});
