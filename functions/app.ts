@@ -19,6 +19,10 @@ import { registerRevokeKey } from "./routes/admin-keys-revoke.js";
 import { registerRotateKey } from "./routes/admin-keys-rotate.js";
 import { registerGetBudget } from "./routes/budget-get.js";
 import { registerGetCosts } from "./routes/costs-get.js";
+import { registerAdminDashboardLink } from "./routes/dashboard-link-admin.js";
+import { registerSelfDashboardLink } from "./routes/dashboard-link-self.js";
+import { registerDashboardSignIn } from "./routes/dashboard-sign-in.js";
+import { registerDashboardView } from "./routes/dashboard-view.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
 import { registerListDeliveries } from "./routes/executions-deliveries.js";
@@ -42,6 +46,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   app.use("/v1/*", bodyLimits, withServices, verifySignature);
   app.use("/admin/*", bodyLimits, withServices, adminAuth);
   app.use("/healthz", withServices);
+  app.use("/dashboard/*", withServices); // also matches /dashboard itself
 
   registerCreateExecution(app);
   registerListExecutions(app);
@@ -58,6 +63,10 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerRotateKey(app);
   registerRevokeKey(app);
   registerGetAdminCosts(app);
+  registerSelfDashboardLink(app);
+  registerAdminDashboardLink(app);
+  registerDashboardSignIn(app);
+  registerDashboardView(app);
   registerHealthz(app);
   registerOpenApi(app);
 

@@ -13,7 +13,7 @@ export const healthzRoute = createRoute({
       description: "Up",
       content: { "application/json": { schema: z.object({ status: z.literal("ok"), database: z.literal("ok") }) } },
     },
-    ...errorResponses("unavailable"),
+    ...errorResponses("unavailable", "internal"),
   },
 });
 

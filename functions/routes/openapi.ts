@@ -1,9 +1,15 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
+import { requestIdHeader } from "../schemas/error.js";
 
-/** `/openapi.json`: OpenAPI 3.1 generated from the same schemas that validate requests. */
+/** `/openapi.json`: OpenAPI 3.1 generated from the same schemas that validate requests; `/docs` renders it. */
 export function registerOpenApi(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.registerComponent("securitySchemes", "RunledgerKey", { type: "apiKey", in: "header", name: "X-Runledger-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "RunledgerKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Runledger-Key",
+    description: "The key id, `key_...`. Sent together with X-Runledger-Timestamp and X-Runledger-Signature.",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", "RunledgerTimestamp", {
     type: "apiKey",
     in: "header",
@@ -15,25 +21,77 @@ export function registerOpenApi(app: OpenAPIHono<AppEnv>): void {
     in: "header",
     name: "X-Runledger-Signature",
     description:
-      "v1=<lowercase hex HMAC-SHA256 of `{timestamp}\\n{METHOD}\\n{path-and-query}\\n{hex sha256 of body}`, keyed with the key secret>",
+      "v1=<lowercase hex HMAC-SHA256 of `{timestamp}\\n{METHOD}\\n{path-and-query}\\n{hex sha256 of body}`, keyed with the key secret>; " +
+      "several may be sent space-separated. Each signature is good once.",
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", DOCUMENT);
+  app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "`Authorization: Bearer <ADMIN_TOKEN>`, the deployment's admin token",
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document: OpenAPI 3.1",
+    responses: { 200: { description: "The OpenAPI document", headers: requestIdHeader, content: { "application/json": { schema: {} } } } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/docs",
+    summary: "This document as a page, with no scripts or external assets",
+    responses: { 200: { description: "HTML", headers: requestIdHeader, content: { "text/html": { schema: { type: "string" } } } } },
+  });
+  const document = () => finish(app.getOpenAPI31Document(DOCUMENT) as unknown as Spec);
+  app.get("/openapi.json", (c) => c.json(document()));
   // The same document as a page: server-rendered, no scripts, no external assets, so it works offline.
-  app.get("/docs", (c) => c.html(renderDocs(app.getOpenAPI31Document(DOCUMENT) as unknown as Spec)));
+  app.get("/docs", (c) => c.html(renderDocs(document())));
 }
 
 const DOCUMENT = {
   openapi: "3.1.0",
-  info: { title: "runledger", version: "1.0.0", description: "Run untrusted code on demand, with a ledger of what it cost." },
+  info: {
+    title: "runledger",
+    version: "1.0.0",
+    description:
+      "Run untrusted code on demand, with a ledger of what it cost. `/v1/*` requests are signed with a key " +
+      "(the three `X-Runledger-*` headers); `/admin/*` requests carry the admin token. Every error is " +
+      "`{error: {code, message, request_id, details?}}` and every response carries `X-Request-Id`.",
+  },
+  tags: [
+    { name: "executions", description: "Run code and follow it" },
+    { name: "money", description: "Budget and cost reports" },
+    { name: "admin", description: "Keys and reports over every key (admin token)" },
+    { name: "dashboard", description: "The cost dashboard: pages for people, links to them" },
+    { name: "open", description: "No credentials needed" },
+  ],
 };
+
+function tagOf(path: string): string {
+  if (path.startsWith("/v1/executions")) return "executions";
+  if (path.includes("dashboard")) return "dashboard";
+  if (path.startsWith("/v1/")) return "money";
+  if (path.startsWith("/admin/")) return "admin";
+  return "open";
+}
+
+/** What the route schemas do not say per route: the tag, and `X-Request-Id` on every response. */
+function finish(spec: Spec): Spec {
+  for (const [path, methods] of Object.entries(spec.paths)) {
+    for (const op of Object.values(methods)) {
+      op.tags ??= [tagOf(path)];
+      for (const response of Object.values(op.responses ?? {})) response.headers = { ...requestIdHeader, ...response.headers };
+    }
+  }
+  return spec;
+}
 
 interface Operation {
   summary?: string;
+  tags?: string[];
   security?: Array<Record<string, unknown>>;
   parameters?: Array<{ name: string; in: string; required?: boolean; description?: string }>;
   requestBody?: { content?: Record<string, { schema?: unknown }> };
-  responses?: Record<string, { description?: string }>;
+  responses?: Record<string, { description?: string; headers?: Record<string, unknown> }>;
 }
 
 interface Spec {

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { budgetPeriods } from "../../db/schema/index.js";
 
-const zDay = z
+export const zDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {

@@ -16,6 +16,8 @@ declare module "vitest" {
     sandboxHostKey: string;
     databaseUrl: string;
     wsProxy: string;
+    /** The Worker's SECRET_ENCRYPTION_KEY: the dashboard suite signs links that no route would issue (expired ones). */
+    secretEncryptionKey: string;
     /** POST /postgres/stop and /postgres/start: the fault suite stops the real database. */
     controlUrl: string;
   }
@@ -25,17 +27,19 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), "runledger-api-test-"));
   const adminToken = `test-admin-${randomBytes(12).toString("hex")}`;
+  const secretEncryptionKey = newSecretEncryptionKey();
   const stack = await startStack({
     dataDir,
     port: await freePort(),
     adminToken,
-    secretEncryptionKey: newSecretEncryptionKey(),
+    secretEncryptionKey,
     sandboxHostFaults: true,
     // Real hours compressed to seconds: the schedule's shape is tested, not its length.
     workerVars: { WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1", WEBHOOK_TIMEOUT_MS: "1500", REAPER_GRACE_MS: "3000" },
   });
   project.provide("apiUrl", stack.url);
   project.provide("adminToken", adminToken);
+  project.provide("secretEncryptionKey", secretEncryptionKey);
   project.provide("sandboxHostUrl", stack.sandboxHost?.url ?? "");
   project.provide("sandboxHostKey", stack.sandboxHost ? stack.e2bApiKey : "");
   project.provide("databaseUrl", stack.databaseUrl);
