@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { DeliveryMessage, Env, RunMessage } from "../functions/env.js";
 import worker from "../functions/index.js";
 
 // The benchmarks' Worker: runledger unchanged, plus a bare Hono route in the same isolate that
@@ -13,4 +14,4 @@ export default {
   fetch(request, env, ctx) {
     return new URL(request.url).pathname === "/bench/accept" ? bare.fetch(request, env, ctx) : worker.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler<Parameters<typeof worker.fetch>[1]>;
+} satisfies ExportedHandler<Env, RunMessage | DeliveryMessage>;
