@@ -1,18 +1,19 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { benchEndToEnd } from "./end-to-end.js";
 import { benchFleet } from "./fleet.js";
 import { benchFrontDoor } from "./front-door.js";
 import { benchReports } from "./reports.js";
 import { benchSandboxHost } from "./sandbox-host.js";
-import { benchWebhooks } from "./webhooks.js";
+import { printSummary } from "./summary.js";
 
 // `npm run bench`: every scenario, each printing one table; `BENCH_ONLY=reports` runs one.
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   "front-door": benchFrontDoor,
+  "end-to-end": benchEndToEnd,
   "sandbox-host": benchSandboxHost,
   fleet: benchFleet,
   reports: benchReports,
-  webhooks: benchWebhooks,
 };
 const only = process.env.BENCH_ONLY?.split(",");
 const results: Record<string, Record<string, number>> = {};
@@ -20,6 +21,7 @@ for (const [name, run] of Object.entries(scenarios)) {
   if (only && !only.includes(name)) continue;
   results[name] = await run();
 }
+printSummary(results);
 mkdirSync("bench/results", { recursive: true });
 const machine = {
   date: new Date().toISOString(),

@@ -1,0 +1,109 @@
+import { printTable } from "./stats.js";
+
+type Results = Record<string, Record<string, number>>;
+
+interface Target {
+  scenario: string;
+  what: string;
+  value: (r: Record<string, number>) => number | undefined;
+  format: (v: number) => string;
+  goal: string;
+  met: (v: number) => boolean;
+}
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+
+const TARGETS: Target[] = [
+  {
+    scenario: "front-door",
+    what: "accepted submits/s at concurrency 32",
+    value: (r) => r.submit_per_s,
+    format: (v) => v.toFixed(0),
+    goal: "≥ 1000",
+    met: (v) => v >= 1000,
+  },
+  { scenario: "front-door", what: "submit p99", value: (r) => r.submit_p99_ms, format: ms, goal: "≤ 50 ms", met: (v) => v <= 50 },
+  {
+    scenario: "front-door",
+    what: "share of the bare route's rate",
+    value: (r) => r.share_of_ceiling,
+    format: pct,
+    goal: "≥ 30%",
+    met: (v) => v >= 0.3,
+  },
+  {
+    scenario: "end-to-end",
+    what: "overhead over the direct SDK (median)",
+    value: (r) => r.overhead_median_ms,
+    format: ms,
+    goal: "≤ 15 ms",
+    met: (v) => v <= 15,
+  },
+  {
+    scenario: "end-to-end",
+    what: "ratio to the direct SDK (median)",
+    value: (r) => r.overhead_ratio,
+    format: (v) => `${v.toFixed(2)}x`,
+    goal: "≤ 1.3x",
+    met: (v) => v <= 1.3,
+  },
+  {
+    scenario: "fleet",
+    what: "completions/s, share of the host alone",
+    value: (r) => r.share_of_host_alone,
+    format: pct,
+    goal: "≥ 80%",
+    met: (v) => v >= 0.8,
+  },
+  {
+    scenario: "fleet",
+    what: "sandboxes left alive",
+    value: (r) => r.leaked_sandboxes,
+    format: (v) => String(v),
+    goal: "0",
+    met: (v) => v === 0,
+  },
+  {
+    scenario: "fleet",
+    what: "reservations left (µ$)",
+    value: (r) => r.reserved_micros_left,
+    format: (v) => String(v),
+    goal: "0",
+    met: (v) => v === 0,
+  },
+  {
+    scenario: "fleet",
+    what: "peak RSS, Worker (workerd)",
+    value: (r) => r.worker_peak_rss_mib,
+    format: (v) => `${v} MiB`,
+    goal: "-",
+    met: () => true,
+  },
+  {
+    scenario: "fleet",
+    what: "peak RSS, sandbox host and its sandboxes",
+    value: (r) => r.sandbox_host_peak_rss_mib,
+    format: (v) => `${v} MiB`,
+    goal: "-",
+    met: () => true,
+  },
+  {
+    scenario: "reports",
+    what: "/v1/costs month report at 1M executions (median)",
+    value: (r) => r.costs_median_ms,
+    format: ms,
+    goal: "≤ 50 ms",
+    met: (v) => v <= 50,
+  },
+];
+
+/** One table of every target the scenarios that ran can speak to. */
+export function printSummary(results: Results): void {
+  const rows = TARGETS.flatMap((t) => {
+    const value = results[t.scenario] ? t.value(results[t.scenario] as Record<string, number>) : undefined;
+    if (value === undefined) return [];
+    return [[t.scenario, t.what, t.format(value), t.goal, t.goal === "-" ? "" : t.met(value) ? "met" : "NOT MET"]];
+  });
+  if (rows.length) printTable("summary: the targets", ["scenario", "measure", "value", "target", ""], rows);
+}
