@@ -15,7 +15,7 @@ export interface BenchStack {
   adminToken: string;
   /** The sandbox host, in a process of its own so its memory can be read. */
   host: { url: string; apiKey: string; pid: number };
-  newKey(settings?: Record<string, unknown>): Promise<{ client: RunledgerClient; webhookSecret: string }>;
+  newKey(settings?: Record<string, unknown>): Promise<{ client: RunledgerClient; keyId: string; webhookSecret: string }>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +65,11 @@ export async function startBenchStack(options: {
       });
       if (res.status !== 201) throw new Error(`creating a bench key: ${res.status} ${await res.text()}`);
       const key = (await res.json()) as { id: string; secret: string; webhook_secret: string };
-      return { client: new RunledgerClient({ url: stack.url, keyId: key.id, secret: key.secret }), webhookSecret: key.webhook_secret };
+      return {
+        client: new RunledgerClient({ url: stack.url, keyId: key.id, secret: key.secret }),
+        keyId: key.id,
+        webhookSecret: key.webhook_secret,
+      };
     },
     async stop() {
       await stack.stop();

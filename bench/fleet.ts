@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import ws from "ws";
 import { createDatabase } from "../db/client.js";
 import { startBenchStack } from "./bench-stack.js";
-import { MemorySampler, processTree, stackProcesses } from "./processes.js";
+import { cpuDuring, MemorySampler, processTree, stackProcesses } from "./processes.js";
 import { printTable } from "./stats.js";
 
 // A fleet: many executions submitted at once, run at most CAP sandboxes at a time (the run
@@ -22,20 +22,26 @@ export async function benchFleet(): Promise<Record<string, number>> {
   try {
     // Baseline: CAP callers, each creating, running and killing sandboxes back to back.
     let next = 0;
+    const groups = stackProcesses(bench.host.pid);
+    // Memory is sampled in both phases, so that sampling costs both the same.
+    const baselineMemory = new MemorySampler({ "sandbox host": () => processTree(bench.host.pid) });
+    baselineMemory.start();
     const baselineStart = performance.now();
-    await Promise.all(
-      Array.from({ length: CAP }, async () => {
-        while (next++ < EXECUTIONS) {
-          const sandbox = await Sandbox.create("code-interpreter-v1", { ...sdk, timeoutMs: 60_000 });
-          await sandbox.runCode("print(1)");
-          await sandbox.kill();
-        }
-      }),
+    const { cpu: baselineCpu } = await cpuDuring(groups, () =>
+      Promise.all(
+        Array.from({ length: CAP }, async () => {
+          while (next++ < EXECUTIONS) {
+            const sandbox = await Sandbox.create("code-interpreter-v1", { ...sdk, timeoutMs: 60_000 });
+            await sandbox.runCode("print(1)");
+            await sandbox.kill();
+          }
+        }),
+      ),
     );
     const baselineRate = EXECUTIONS / ((performance.now() - baselineStart) / 1000);
+    const baselinePeaks = baselineMemory.stop();
 
-    const { client } = await bench.newKey({ max_concurrency: EXECUTIONS });
-    const groups = stackProcesses(bench.host.pid);
+    const { client, keyId } = await bench.newKey({ max_concurrency: EXECUTIONS });
     const memory = new MemorySampler({ workerd: groups.workerd as () => number[], "sandbox host": () => processTree(bench.host.pid) });
     const listAlive = async () =>
       (await Sandbox.list({ ...sdk, query: { metadata: {} } } as Parameters<typeof Sandbox.list>[0]).nextItems()).length;
@@ -49,35 +55,36 @@ export async function benchFleet(): Promise<Record<string, number>> {
     })();
     memory.start();
     const started = performance.now();
-    const ids: string[] = [];
-    let submitted = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (submitted < EXECUTIONS) {
-          submitted++;
-          const res = await client.request<{ id: string }>("POST", "/v1/executions", { code: "print(1)", timeout_ms: 10_000 });
-          if (res.status !== 202) throw new Error(`fleet submit answered ${res.status}: ${JSON.stringify(res.body)}`);
-          ids.push(res.body.id);
-        }
-      }),
-    );
-    const submittedS = (performance.now() - started) / 1000;
-    const deadline = Date.now() + 10 * 60_000;
-    for (;;) {
-      const done = await db.execute<{ n: number }>(
-        sql`select count(*)::int as n from executions where id = any(${ids}) and settled_at is not null`,
+    let submittedS = 0;
+    const { cpu: fleetCpu } = await cpuDuring(groups, async () => {
+      let submitted = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (submitted < EXECUTIONS) {
+            submitted++;
+            const res = await client.request("POST", "/v1/executions", { code: "print(1)", timeout_ms: 10_000 });
+            if (res.status !== 202) throw new Error(`fleet submit answered ${res.status}: ${JSON.stringify(res.body)}`);
+          }
+        }),
       );
-      if ((done.rows[0]?.n ?? 0) === ids.length) break;
-      if (Date.now() > deadline) throw new Error("the fleet did not finish in 10 minutes");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      submittedS = (performance.now() - started) / 1000;
+      const deadline = Date.now() + 10 * 60_000;
+      for (;;) {
+        const done = await db.execute<{ n: number }>(
+          sql`select count(*)::int as n from executions where key_id = ${keyId} and settled_at is not null`,
+        );
+        if ((done.rows[0]?.n ?? 0) === EXECUTIONS) return;
+        if (Date.now() > deadline) throw new Error("the fleet did not finish in 10 minutes");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
     const elapsedS = (performance.now() - started) / 1000;
     watching = false;
     await watcher;
     const peaks = memory.stop();
 
     const statuses = await db.execute<{ status: string; n: number }>(
-      sql`select status, count(*)::int as n from executions where id = any(${ids}) group by status`,
+      sql`select status, count(*)::int as n from executions where key_id = ${keyId} group by status`,
     );
     // The last kills are confirmed just after the last results are recorded.
     let leaked = Number.POSITIVE_INFINITY;
@@ -102,8 +109,14 @@ export async function benchFleet(): Promise<Record<string, number>> {
     console.log(
       `fleet over the host alone: ${((fleetRate / baselineRate) * 100).toFixed(0)}%; left after: ${leaked} sandboxes, ${reserved.rows[0]?.micros} µ$ reserved`,
     );
+    const perRun = (cpu: Record<string, number>) =>
+      Object.entries(cpu)
+        .map(([name, seconds]) => `${name} ${((seconds * 1000) / EXECUTIONS).toFixed(1)}`)
+        .join(", ");
+    console.log(`CPU ms per execution, runledger: ${perRun(fleetCpu)}`);
+    console.log(`CPU ms per execution, host alone: ${perRun(baselineCpu)}`);
     console.log(
-      `peak RSS during the fleet: Worker (workerd) ${peaks.workerd} MiB, sandbox host ${peaks["sandbox host"]} MiB (its process and its sandboxes'); at most ${peakSandboxes} sandboxes alive at once`,
+      `peak RSS during the fleet: Worker (workerd) ${peaks.workerd} MiB, sandbox host ${peaks["sandbox host"]} MiB (its process and its sandboxes'; ${baselinePeaks["sandbox host"]} MiB when used alone); at most ${peakSandboxes} sandboxes alive at once`,
     );
     return {
       fleet_completions_per_s: fleetRate,

@@ -8,7 +8,7 @@ export class MemorySampler {
   /** `groups` names each process tree to watch by its root pid. */
   constructor(private readonly groups: Record<string, () => number[]>) {}
 
-  start(intervalMs = 100): void {
+  start(intervalMs = 250): void {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
   }
@@ -57,28 +57,40 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-/** CPU seconds used so far by processes and the children they have reaped (Linux ticks at 100 Hz). */
-export function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    } catch {}
+/**
+ * CPU seconds a process has used so far (Linux ticks at 100 Hz), with the children it has reaped
+ * when asked (Postgres's backends come and go under its postmaster); null once it has ended.
+ */
+function cpuOf(pid: number, withReaped: boolean): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    return ((fields[11] ?? 0) + (fields[12] ?? 0) + (withReaped ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0)) / 100;
+  } catch {
+    return null;
   }
-  return ticks / 100;
 }
 
-/** The CPU each named process group used while `work` ran, in seconds. */
+/** The CPU each named process group used while `work` ran, in seconds (processes alive throughout). */
 export async function cpuDuring<T>(
   groups: Record<string, () => number[]>,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpu: Record<string, number> }> {
-  const pidsAtStart = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids()]));
-  const before = Object.fromEntries(Object.entries(pidsAtStart).map(([name, pids]) => [name, cpuSeconds(pids)]));
+  const start = Object.entries(groups).map(([name, pids]) => {
+    const reaped = name === "postgres";
+    return { name, reaped, pids: pids().map((pid) => ({ pid, before: cpuOf(pid, reaped) })) };
+  });
   const result = await work();
-  const cpu = Object.fromEntries(Object.entries(pidsAtStart).map(([name, pids]) => [name, cpuSeconds(pids) - (before[name] ?? 0)]));
+  const cpu: Record<string, number> = {};
+  for (const group of start) {
+    cpu[group.name] = group.pids.reduce((sum, { pid, before }) => {
+      const after = cpuOf(pid, group.reaped);
+      return after === null || before === null ? sum : sum + after - before;
+    }, 0);
+  }
   return { result, cpu };
 }
 

@@ -1,20 +1,13 @@
-import { and, desc, eq, getTableColumns, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
-import {
-  budgetUsage,
-  costRollups,
-  type ExecutionResult,
-  type ExecutionRow,
-  type ExecutionStatus,
-  executions,
-  type KeyRow,
-} from "../../db/schema/index.js";
+import { type ExecutionResult, type ExecutionRow, type ExecutionStatus, executions, type KeyRow } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
 import { newExecutionId, newMessageId } from "../ids.js";
 import { microsToUsd } from "../money.js";
 import type { ExecutionCreate } from "../schemas/execution.js";
 import { periodStart } from "./budget-period.js";
 import type { Clock } from "./clock.js";
+import { asColumns, fromColumns } from "./execution-columns.js";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -86,16 +79,6 @@ export async function submitExecution(
   const earlier = decided ? await loadExecution(db, decided) : null;
   if (!earlier) throw new Error(`runledger_submit answered ${decided ?? "nothing"}, which is not an execution`);
   return { row: earlier, replayed: true };
-}
-
-/** A row keyed by column name, as JSON: what `jsonb_populate_record` reads. */
-function asColumns(row: ExecutionRow): Record<string, unknown> {
-  const json: Record<string, unknown> = {};
-  for (const [property, column] of Object.entries(getTableColumns(executions))) {
-    const value = row[property as keyof ExecutionRow];
-    json[column.name] = typeof value === "bigint" ? value.toString() : value instanceof Date ? value.toISOString() : value;
-  }
-  return json;
 }
 
 /** The API error for a refusal raised by `runledger_submit`, or null for any other failure. */
@@ -183,32 +166,23 @@ export interface Outcome {
 }
 
 /**
- * Records an execution's final state and settles its money in one transaction: the reservation
- * is released and the actual cost added. Settling twice is impossible: only an unsettled row
- * matches. A cancel that came first keeps its status.
+ * Records an execution's final state and settles its money in one round trip
+ * (`runledger_finish`, a migration): the reservation is released and the actual cost added.
+ * Settling twice is impossible: only an unsettled row matches. A cancel that came first keeps its
+ * status, and a pending webhook becomes due.
  */
 export async function finishExecution(db: Database, id: string, outcome: Outcome): Promise<ExecutionRow | null> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(executions)
-      .set({
-        status: sql`case when ${executions.status} = 'canceled' then 'canceled' else ${outcome.status} end`,
-        finishedAt: sql`coalesce(${executions.finishedAt}, ${outcome.finishedAt.toISOString()}::timestamptz)`,
-        durationMs: outcome.durationMs,
-        sandboxMs: outcome.sandboxMs,
-        // Never more than the reservation: the worst case quoted at submit is what a caller can owe.
-        costMicros: sql`least(${outcome.costMicros}::bigint, ${executions.reservedMicros})`,
-        result: outcome.result,
-        settledAt: outcome.finishedAt,
-        // A pending webhook is due from now on: the sweep sends it if nobody else does.
-        webhookNextAttemptAt: sql`case when ${executions.webhookStatus} = 'pending' then ${outcome.finishedAt.toISOString()}::timestamptz else ${executions.webhookNextAttemptAt} end`,
-      })
-      .where(and(eq(executions.id, id), isNull(executions.settledAt), inArray(executions.status, ["running", "canceled"])))
-      .returning();
-    if (!row) return null;
-    await settle(tx, row);
-    return row;
-  });
+  const finished = {
+    status: outcome.status,
+    finished_at: outcome.finishedAt.toISOString(),
+    duration_ms: outcome.durationMs,
+    sandbox_ms: outcome.sandboxMs,
+    cost_micros: outcome.costMicros.toString(),
+    result: outcome.result,
+  };
+  const result = await db.execute<Record<string, unknown>>(sql`select * from runledger_finish(${id}, ${JSON.stringify(finished)}::jsonb)`);
+  const [raw] = result.rows;
+  return raw ? fromColumns(raw) : null;
 }
 
 type SettledRow = Pick<
@@ -218,35 +192,9 @@ type SettledRow = Pick<
 
 /** Releases a settled execution's reservation, adds its cost, and counts it in the report rollup. */
 async function settle(tx: Tx, row: SettledRow): Promise<void> {
-  const cost = row.costMicros ?? 0n;
-  await tx
-    .update(budgetUsage)
-    .set({
-      reservedMicros: sql`${budgetUsage.reservedMicros} - ${row.reservedMicros}`,
-      spentMicros: sql`${budgetUsage.spentMicros} + ${cost}`,
-    })
-    .where(and(eq(budgetUsage.keyId, row.keyId), eq(budgetUsage.periodStart, row.periodStart)));
-  const sandboxMs = BigInt(row.sandboxMs ?? 0);
-  await tx
-    .insert(costRollups)
-    .values({
-      keyId: row.keyId,
-      day: row.createdAt.toISOString().slice(0, 10),
-      template: row.template,
-      language: row.language,
-      status: row.status,
-      executions: 1,
-      sandboxMs,
-      costMicros: cost,
-    })
-    .onConflictDoUpdate({
-      target: [costRollups.keyId, costRollups.day, costRollups.template, costRollups.language, costRollups.status],
-      set: {
-        executions: sql`${costRollups.executions} + 1`,
-        sandboxMs: sql`${costRollups.sandboxMs} + ${sandboxMs}`,
-        costMicros: sql`${costRollups.costMicros} + ${cost}`,
-      },
-    });
+  await tx.execute(sql`select runledger_settle(${row.keyId}, ${row.periodStart.toISOString()}::timestamptz,
+    ${row.reservedMicros}::bigint, ${row.costMicros ?? 0n}::bigint, ${row.createdAt.toISOString()}::timestamptz,
+    ${row.template}, ${row.language}, ${row.status}, ${BigInt(row.sandboxMs ?? 0)}::bigint)`);
 }
 
 /**
