@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { unstable_dev } from "wrangler";
+import { unstable_startWorker } from "wrangler";
 
 export interface LocalWorker {
   url: string;
@@ -20,24 +20,32 @@ export async function startLocalWorker(options: {
   config?: string;
 }): Promise<LocalWorker> {
   process.env.WRANGLER_SEND_METRICS = "false";
-  const worker = await unstable_dev(options.script ?? `${ROOT}functions/index.ts`, {
+  // Wrangler's own chatter (a line per queue batch) is not the stack's to print.
+  process.env.WRANGLER_LOG ??= "error";
+  const worker = await unstable_startWorker({
+    entrypoint: options.script ?? `${ROOT}functions/index.ts`,
     config: options.config ?? `${ROOT}wrangler.toml`,
-    ip: "127.0.0.1",
-    port: options.port,
-    local: true,
-    vars: options.vars,
-    persist: options.persistTo !== undefined,
-    persistTo: options.persistTo,
-    logLevel: "error",
-    experimental: { disableExperimentalWarning: true, testScheduled: true, disableDevRegistry: true, watch: false },
+    bindings: Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: "plain_text", value }])),
+    dev: {
+      server: { hostname: "127.0.0.1", port: options.port },
+      persist: options.persistTo ?? false,
+      logLevel: "error",
+      watch: false,
+      testScheduled: true,
+      // No DevTools: the inspector proxy reports every outbound fetch to this process, which a
+      // stack that drives sandboxes over HTTP pays for on every run.
+      inspector: false,
+      registry: undefined,
+    },
   });
-  const url = `http://127.0.0.1:${worker.port}`;
+  await worker.ready;
+  const url = (await worker.url).origin;
   return {
     url,
     async tick() {
       const res = await fetch(`${url}/__scheduled?cron=*+*+*+*+*`);
       await res.text();
     },
-    stop: () => worker.stop(),
+    stop: () => worker.dispose(),
   };
 }
