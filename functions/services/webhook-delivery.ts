@@ -1,10 +1,9 @@
-import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, isNotNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
-import { type ExecutionRow, executions, webhookDeliveries } from "../../db/schema/index.js";
+import { type ExecutionRow, executions, keys, webhookDeliveries } from "../../db/schema/index.js";
 import type { DeliveryMessage, MessageQueue } from "../env.js";
 import type { Clock } from "./clock.js";
 import { executionView } from "./execution-view.js";
-import { getKey } from "./keys.js";
 import type { SecretBox } from "./secrets.js";
 import { signWebhook } from "./signing.js";
 import type { WebhookTransport } from "./webhook-transport.js";
@@ -46,22 +45,30 @@ export async function deliverWebhook(deps: DeliveryDeps, executionId: string, kn
     return "not_due";
   }
   // Claim the attempt: its number, and a lease that keeps the sweep away while it is in flight.
-  const [row] = await db
+  // The key's webhook secret comes back with it, in the same round trip.
+  const [claimed] = await db
     .update(executions)
     .set({
       webhookAttempts: sql`${executions.webhookAttempts} + 1`,
       webhookNextAttemptAt: new Date(now.getTime() + deps.timeoutMs + LEASE_GRACE_MS),
     })
+    .from(keys)
     .where(
-      and(eq(executions.id, executionId), eq(executions.webhookStatus, "pending"), eq(executions.webhookAttempts, current.webhookAttempts)),
+      and(
+        eq(executions.id, executionId),
+        eq(executions.webhookStatus, "pending"),
+        eq(executions.webhookAttempts, current.webhookAttempts),
+        eq(keys.id, executions.keyId),
+      ),
     )
-    .returning();
-  if (!row) return "nothing_to_do";
+    .returning({ row: getTableColumns(executions), webhookSecretCiphertext: keys.webhookSecretCiphertext });
+  if (!claimed) return "nothing_to_do";
+  const { row } = claimed;
   const attempt = row.webhookAttempts;
   // The schedule restarts with each redelivery; attempt numbers keep counting.
   const inCycle = attempt - row.webhookAttemptBase;
 
-  const response = await send(deps, row, now).catch((error: unknown) => ({
+  const response = await send(deps, row, claimed.webhookSecretCiphertext, now).catch((error: unknown) => ({
     statusCode: null,
     error: `the delivery could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
     retryAfter: null,
@@ -91,15 +98,14 @@ export async function deliverWebhook(deps: DeliveryDeps, executionId: string, kn
   return "retrying";
 }
 
-async function send(deps: DeliveryDeps, row: ExecutionRow, now: Date) {
+async function send(deps: DeliveryDeps, row: ExecutionRow, webhookSecretCiphertext: string, now: Date) {
   let url: string;
   try {
     url = checkWebhookUrl(row.webhookUrl as string, deps.allowPrivate);
   } catch {
     return { statusCode: null, error: "the webhook URL is not an allowed destination", retryAfter: null };
   }
-  const key = await getKey(deps.db, row.keyId);
-  const whsec = await deps.secrets.open(key.webhookSecretCiphertext, `${key.id}/webhook`);
+  const whsec = await deps.secrets.open(webhookSecretCiphertext, `${row.keyId}/webhook`);
   const messageId = row.webhookMessageId as string;
   const timestamp = Math.floor(now.getTime() / 1000);
   const body = JSON.stringify({ type: "execution.completed", timestamp: now.toISOString(), data: executionView(row) });
