@@ -35,7 +35,7 @@ export async function startLocalPostgres(dataDir: string, port: number): Promise
     persistent: true,
     // As root, initdb needs a user of its own to run as.
     createPostgresUser: asRoot,
-    // Every Worker request opens its own connections (Neon pools them in production).
+    // Room for the pooler in front of it and for tools that connect directly.
     postgresFlags: ["-c", "max_connections=500"],
     onLog: (message: string) => {
       if (process.env.RUNLEDGER_POSTGRES_LOG === "1") console.log(`postgres: ${message}`);
