@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { descendants } from "../local/proc.js";
 
 /** Samples the resident memory of processes while a benchmark runs; Linux only (reads /proc). */
 export class MemorySampler {
@@ -39,22 +40,7 @@ function rssKib(pid: number): number {
 
 /** `pid` and all its descendants. */
 export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {}
-  }
-  const tree: number[] = [];
-  const visit = (p: number) => {
-    tree.push(p);
-    for (const child of children.get(p) ?? []) visit(child);
-  };
-  visit(pid);
-  return tree;
+  return [pid, ...descendants(pid)];
 }
 
 /**

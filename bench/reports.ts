@@ -1,14 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { neonConfig } from "@neondatabase/serverless";
 import { sql } from "drizzle-orm";
 import ws from "ws";
-import { RunledgerClient } from "../client/client.js";
 import { createDatabase } from "../db/client.js";
-import { freePort } from "../local/ports.js";
-import { newSecretEncryptionKey, startStack } from "../local/stack.js";
+import { startBenchStack } from "./bench-stack.js";
 import { percentile, printTable } from "./stats.js";
 
 // Cost reports over a large ledger: `/v1/costs` for a month reads the rollup that settlements
@@ -17,18 +11,12 @@ const ROWS = Number(process.env.BENCH_LEDGER_ROWS ?? 1_000_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
 
 export async function benchReports(): Promise<Record<string, number>> {
-  const dataDir = mkdtempSync(join(tmpdir(), "bench-reports-"));
-  const adminToken = `bench-${randomBytes(12).toString("hex")}`;
-  const stack = await startStack({ dataDir, port: await freePort(), adminToken, secretEncryptionKey: newSecretEncryptionKey() });
+  const bench = await startBenchStack({ runQueue: true });
+  const { stack } = bench;
   neonConfig.webSocketConstructor = ws;
   const { db, close } = createDatabase({ databaseUrl: stack.databaseUrl, wsProxy: stack.wsProxy });
   try {
-    const created = await fetch(`${stack.url}/admin/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "bench", budget_usd: "1000000", budget_period: "month" }),
-    });
-    const key = (await created.json()) as { id: string; secret: string };
+    const { client, keyId } = await bench.newKey({ budget_usd: "1000000", budget_period: "month" });
     const now = new Date();
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const seconds = Math.max(1, Math.floor((now.getTime() - monthStart.getTime()) / 1000));
@@ -36,7 +24,7 @@ export async function benchReports(): Promise<Record<string, number>> {
     await db.execute(sql`
       insert into executions (id, key_id, status, language, template, timeout_ms, code, env, files, metadata, created_at,
         started_at, finished_at, duration_ms, sandbox_ms, period_start, rate_picos_per_second, reserved_micros, cost_micros, settled_at)
-      select 'exe_' || lpad(g::text, 24, '0'), ${key.id}, (array['succeeded','failed','timed_out','canceled'])[1 + g % 4],
+      select 'exe_' || lpad(g::text, 24, '0'), ${keyId}, (array['succeeded','failed','timed_out','canceled'])[1 + g % 4],
         (array['python','javascript','bash'])[1 + g % 3], 'code-interpreter-v1', 30000, 'print(1)', '{}', '[]', '{}',
         ${monthStart.toISOString()}::timestamptz + (g % ${seconds}) * interval '1 second', null, null, 40, 200 + g % 4000,
         ${monthStart.toISOString()}::timestamptz, 37000000, 1147, 37 * (1 + (200 + g % 4000) / 1000), now()
@@ -44,11 +32,10 @@ export async function benchReports(): Promise<Record<string, number>> {
     await db.execute(sql`
       insert into cost_rollups (key_id, day, template, language, status, executions, sandbox_ms, cost_micros)
       select key_id, (created_at at time zone 'UTC')::date, template, language, status, count(*), sum(sandbox_ms), sum(cost_micros)
-      from executions where key_id = ${key.id} group by 1, 2, 3, 4, 5`);
+      from executions where key_id = ${keyId} group by 1, 2, 3, 4, 5`);
     await db.execute(sql`analyze`);
     const seedMs = performance.now() - seedStarted;
 
-    const client = new RunledgerClient({ url: stack.url, keyId: key.id, secret: key.secret });
     const timed = async (fn: () => Promise<unknown>) => {
       for (let i = 0; i < 5; i++) await fn();
       const times: number[] = [];
@@ -68,7 +55,7 @@ export async function benchReports(): Promise<Record<string, number>> {
     const health = await timed(async () => (await fetch(`${stack.url}/healthz`)).text());
     const raw = await timed(() =>
       db.execute(sql`select (created_at at time zone 'UTC')::date as day, count(*), sum(sandbox_ms), sum(cost_micros)
-                     from executions where key_id = ${key.id} and created_at >= ${monthStart.toISOString()}::timestamptz group by 1`),
+                     from executions where key_id = ${keyId} and created_at >= ${monthStart.toISOString()}::timestamptz group by 1`),
     );
     if (executions !== ROWS) throw new Error(`the report counted ${executions} executions, not ${ROWS}`);
     const row = (name: string, t: number[]) => [name, percentile(t, 50).toFixed(1), percentile(t, 95).toFixed(1)];
@@ -90,7 +77,6 @@ export async function benchReports(): Promise<Record<string, number>> {
     };
   } finally {
     await close();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
