@@ -1,17 +1,14 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { idPattern } from "../ids.js";
+import { bearerToken, isAdminToken } from "../middleware/admin-auth.js";
 import { DEFAULT_LINK_SECONDS, linkQuery, signDashboardLink } from "../services/dashboard-link.js";
 import { findKey } from "../services/keys.js";
-import { constantTimeEqualText } from "../services/signing.js";
 import { SignInPage } from "../views/dashboard/message-page.js";
 import { htmlResponses, page, refusal, showDashboard } from "./dashboard-respond.js";
 
 const KEY_ID = idPattern("key");
 const MAX_FORM_BYTES = 4096;
-
-const isAdmin = (c: Context<AppEnv>, token: string) => token !== "" && constantTimeEqualText(token, c.get("services").config.ADMIN_TOKEN);
 
 /**
  * The administrator's ways in. `GET /dashboard?key=…` with `Authorization: Bearer <admin token>`
@@ -58,7 +55,7 @@ export function registerDashboardSignIn(app: OpenAPIHono<AppEnv>): void {
     const keyId = c.req.query("key") ?? "";
     const header = c.req.header("authorization");
     if (header === undefined) return page(c, <SignInPage keyId={KEY_ID.test(keyId) ? keyId : undefined} />);
-    if (!isAdmin(c, header.startsWith("Bearer ") ? header.slice(7) : "")) {
+    if (!isAdminToken(c, bearerToken(header))) {
       return refusal(c, 401, "unauthorized", "Wrong admin token", "Send Authorization: Bearer <admin token>.");
     }
     const { db, config, clock } = c.get("services");
@@ -69,13 +66,14 @@ export function registerDashboardSignIn(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.post("/dashboard", async (c) => {
-    if (Number(c.req.header("content-length") ?? MAX_FORM_BYTES + 1) > MAX_FORM_BYTES) {
+    const length = c.req.header("content-length") ?? "";
+    if (!/^\d+$/.test(length) || Number(length) > MAX_FORM_BYTES) {
       return refusal(c, 413, "payload_too_large", "Too much", `The form may carry at most ${MAX_FORM_BYTES} bytes.`);
     }
     const form = await c.req.parseBody();
     const keyId = typeof form.key === "string" ? form.key.trim() : "";
     const token = typeof form.token === "string" ? form.token : "";
-    if (!isAdmin(c, token)) {
+    if (!isAdminToken(c, token)) {
       return page(c, <SignInPage keyId={KEY_ID.test(keyId) ? keyId : undefined} error="That admin token is not right." />, 401);
     }
     const { db, config, clock } = c.get("services");

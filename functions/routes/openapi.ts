@@ -41,10 +41,19 @@ export function registerOpenApi(app: OpenAPIHono<AppEnv>): void {
     summary: "This document as a page, with no scripts or external assets",
     responses: { 200: { description: "HTML", headers: requestIdHeader, content: { "text/html": { schema: { type: "string" } } } } },
   });
-  const document = () => finish(app.getOpenAPI31Document(DOCUMENT) as unknown as Spec);
+  // Built on first use (every route is registered by then) and kept for the isolate's life.
+  let spec: Spec | undefined;
+  let docs: string | undefined;
+  const document = () => {
+    spec ??= finish(app.getOpenAPI31Document(DOCUMENT) as unknown as Spec);
+    return spec;
+  };
   app.get("/openapi.json", (c) => c.json(document()));
   // The same document as a page: server-rendered, no scripts, no external assets, so it works offline.
-  app.get("/docs", (c) => c.html(renderDocs(document())));
+  app.get("/docs", (c) => {
+    docs ??= renderDocs(document());
+    return c.html(docs);
+  });
 }
 
 const DOCUMENT = {

@@ -1,10 +1,10 @@
 import type { Database } from "../../db/client.js";
 import type { KeyRow } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
+import { microsToUsd } from "../money.js";
 import type { Execution } from "../schemas/execution.js";
 import { type Budget, type CostReport, zDay } from "../schemas/money-reports.js";
-import { executionView } from "./execution-view.js";
-import { listExecutions } from "./ledger.js";
+import { latestExecutions } from "./ledger.js";
 import { budgetOf, costReport } from "./reports.js";
 
 export const DEFAULT_RANGE_DAYS = 30;
@@ -19,6 +19,11 @@ export interface DayCost {
 }
 
 /** Everything the dashboard shows for one key, from the same services as `/v1/costs` and `/v1/budget`. */
+/** One line of the latest executions: no code, no output. */
+export type LatestExecution = Pick<Execution, "id" | "created_at" | "template" | "status" | "duration_ms" | "cost_usd"> & {
+  language: string;
+};
+
 export interface DashboardData {
   key: { id: string; name: string; revoked: boolean };
   from: string;
@@ -29,7 +34,7 @@ export interface DashboardData {
   byTemplate: CostReport["rows"];
   byStatus: CostReport["rows"];
   budget: Budget;
-  latest: Execution[];
+  latest: LatestExecution[];
 }
 
 const dayOf = (d: Date) => d.toISOString().slice(0, 10);
@@ -69,7 +74,7 @@ export async function loadDashboard(db: Database, key: KeyRow, range: { from: st
     costReport(db, key.id, { ...range, group_by: "template" }, now),
     costReport(db, key.id, { ...range, group_by: "status" }, now),
     budgetOf(db, key, now),
-    listExecutions(db, key.id, { limit: LATEST_EXECUTIONS }),
+    latestExecutions(db, key.id, LATEST_EXECUTIONS),
   ]);
   const rowOf = new Map(byDay.rows.map((row) => [row.group, row]));
   return {
@@ -84,6 +89,14 @@ export async function loadDashboard(db: Database, key: KeyRow, range: { from: st
     byTemplate: byTemplate.rows,
     byStatus: byStatus.rows,
     budget,
-    latest: latest.rows.map(executionView),
+    latest: latest.map((e) => ({
+      id: e.id,
+      created_at: e.createdAt.toISOString(),
+      language: e.language,
+      template: e.template,
+      status: e.status,
+      duration_ms: e.durationMs,
+      cost_usd: e.costMicros === null ? null : microsToUsd(e.costMicros),
+    })),
   };
 }

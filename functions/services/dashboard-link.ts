@@ -4,7 +4,8 @@ import { constantTimeEqualText, hmacSha256, toHex } from "./signing.js";
  * Short-lived links to one key's cost dashboard: `/dashboard/{key_id}?expires={unix s}&sig={hex}`,
  * where `sig` is an HMAC-SHA256 over the key id and the expiry. The MAC key is derived from the
  * deployment's SECRET_ENCRYPTION_KEY under a label of its own, so it is never the encryption key
- * itself, and rotating that secret voids every outstanding link. Nothing is stored per link.
+ * itself. Nothing is stored per link, so a link can be withdrawn before it expires only by
+ * revoking its key (rotating SECRET_ENCRYPTION_KEY would also void it, but with every stored secret).
  */
 export const DEFAULT_LINK_SECONDS = 15 * 60;
 export const MAX_LINK_SECONDS = 24 * 60 * 60;

@@ -136,6 +136,24 @@ export async function listExecutions(
   return { rows: page, nextCursor: rows.length > options.limit ? (page.at(-1)?.id ?? null) : null };
 }
 
+/** A key's latest executions, newest first, without their code or output: a summary line each. */
+export async function latestExecutions(db: Database, keyId: string, limit: number) {
+  return db
+    .select({
+      id: executions.id,
+      createdAt: executions.createdAt,
+      language: executions.language,
+      template: executions.template,
+      status: executions.status,
+      durationMs: executions.durationMs,
+      costMicros: executions.costMicros,
+    })
+    .from(executions)
+    .where(eq(executions.keyId, keyId))
+    .orderBy(desc(executions.id))
+    .limit(limit);
+}
+
 /** Moves a queued execution to running; null when another consumer (or a cancel) got there first. */
 export async function claimExecution(db: Database, id: string, now: Date): Promise<ExecutionRow | null> {
   const [row] = await db

@@ -1,8 +1,8 @@
-import type { Execution } from "../../schemas/execution.js";
+import type { LatestExecution } from "../../services/dashboard-data.js";
 import { usd } from "./format.js";
 
 /** The key's latest executions, newest first, whatever their status. */
-export function LatestExecutions(props: { executions: Execution[] }) {
+export function LatestExecutions(props: { executions: LatestExecution[] }) {
   return (
     <section class="card" id="latest">
       <h2>Latest executions</h2>

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, test } from "vitest";
 
 /** Debian's chromium; CI installs it. Another binary can be named with CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -54,4 +55,28 @@ export async function guardedPage(
     if (message.type() === "error") consoleErrors.push(message.text());
   });
   return { page, context, requested, external, consoleErrors };
+}
+
+/**
+ * A describe block with one Chromium for its tests (`browser()` inside a test), or, without
+ * Chromium, one skipped test that says why.
+ */
+export function describeInBrowser(name: string, body: (browser: () => Browser) => void): void {
+  describe(name, () => {
+    if (!hasChromium) {
+      test.skip(`${name}: ${NO_CHROMIUM}`, () => {});
+      return;
+    }
+    let browser: Browser | undefined;
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+    body(() => {
+      if (!browser) throw new Error("Chromium did not start");
+      return browser;
+    });
+  });
 }

@@ -1,9 +1,8 @@
 import { mkdirSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { beforeAll, describe, expect, inject, test } from "vitest";
 import type { RunledgerClient } from "../../../client/client.js";
 import { signDashboardLink } from "../../../functions/services/dashboard-link.js";
-import { guardedPage, hasChromium, launchChromium, NO_CHROMIUM } from "./browser.js";
+import { describeInBrowser, guardedPage } from "./browser.js";
 import { type ApiErrorBody, admin, apiUrl, type CreatedKey, type Execution, newKey, run } from "./harness.js";
 
 interface Link {
@@ -180,23 +179,11 @@ describe("dashboard links", () => {
   });
 });
 
-describe("the dashboard in a browser", () => {
-  if (!hasChromium) {
-    test.skip(`the dashboard renders offline: ${NO_CHROMIUM}`, () => {});
-    return;
-  }
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
+describeInBrowser("the dashboard in a browser", (browser) => {
   test("shows the same figures as /v1/costs and /v1/budget, asks nothing of any other origin, and takes a screenshot", async () => {
     const origin = new URL(apiUrl()).origin;
     const link = (await client.request<Link>("POST", "/v1/dashboard-link")).body.url;
-    const guarded = await guardedPage(browser, origin, { viewport: { width: 1200, height: 900 } });
+    const guarded = await guardedPage(browser(), origin, { viewport: { width: 1200, height: 900 } });
     const { page: tab } = guarded;
     try {
       const res = await tab.goto(link, { waitUntil: "load" });
@@ -273,7 +260,7 @@ describe("the dashboard in a browser", () => {
   });
 
   test("an expired link shows a refusal page, not the dashboard", async () => {
-    const guarded = await guardedPage(browser, new URL(apiUrl()).origin);
+    const guarded = await guardedPage(browser(), new URL(apiUrl()).origin);
     try {
       const res = await guarded.page.goto(await forgeLink(key.id, new Date(Date.now() - 86_400_000), 900));
       expect(res?.status()).toBe(401);

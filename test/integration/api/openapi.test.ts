@@ -1,7 +1,6 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { guardedPage, hasChromium, launchChromium, NO_CHROMIUM } from "./browser.js";
+import { beforeAll, describe, expect, test } from "vitest";
+import { describeInBrowser, guardedPage } from "./browser.js";
 import { apiUrl } from "./harness.js";
 
 interface MediaType {
@@ -175,7 +174,7 @@ describe("/openapi.json", () => {
     ]);
   });
 
-  test("every response documents X-Request-Id", () => {
+  test("every response documents X-Request-Id, and real answers of each kind carry it", async () => {
     for (const [path, methods] of Object.entries(spec.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         for (const [status, response] of Object.entries(op.responses)) {
@@ -183,25 +182,19 @@ describe("/openapi.json", () => {
         }
       }
     }
+    // An open route, a refused signed one, a refused admin one, an unknown path and a refused dashboard page.
+    for (const path of ["/healthz", "/v1/budget", "/admin/keys", "/no-such-route", "/dashboard/key_00000000000000000000000000"]) {
+      const res = await fetch(`${apiUrl()}${path}`);
+      await res.arrayBuffer();
+      expect(res.headers.get("x-request-id"), path).toMatch(/^req_/);
+    }
   });
 });
 
-describe("/docs in a browser", () => {
-  if (!hasChromium) {
-    test.skip(`/docs renders offline: ${NO_CHROMIUM}`, () => {});
-    return;
-  }
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
+describeInBrowser("/docs in a browser", (browser) => {
   test("renders every operation and asks nothing of any other origin", async () => {
     const origin = new URL(apiUrl()).origin;
-    const guarded = await guardedPage(browser, origin);
+    const guarded = await guardedPage(browser(), origin);
     try {
       const res = await guarded.page.goto(`${apiUrl()}/docs`, { waitUntil: "load" });
       expect(res?.status()).toBe(200);
