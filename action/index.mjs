@@ -173,12 +173,12 @@ function executionBody() {
   return body;
 }
 
-/** The same step of the same run attempt sends the same key: a retried request never runs twice. */
+/**
+ * One key per step run, kept across this step's own retries, so a retried request never runs
+ * twice. Not derived from the run and job ids: matrix legs share those, and would share a run.
+ */
 function idempotencyKey() {
-  const given = input("idempotency-key");
-  if (given) return given;
-  const { GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB, GITHUB_ACTION } = process.env;
-  return GITHUB_RUN_ID ? `gha-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}-${GITHUB_JOB}-${GITHUB_ACTION}` : `gha-${randomUUID()}`;
+  return input("idempotency-key") || `gha-${randomUUID()}`;
 }
 
 async function main() {

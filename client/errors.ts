@@ -62,6 +62,6 @@ export async function fetchOrThrow(url: string, init: RequestInit): Promise<Resp
   } catch (error) {
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new RunledgerError("network_error", `could not reach ${new URL(url).origin}: ${reason}`, 0);
+    throw new RunledgerError("network_error", `could not reach ${URL.canParse(url) ? new URL(url).origin : url}: ${reason}`, 0);
   }
 }

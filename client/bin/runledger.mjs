@@ -3,7 +3,6 @@
 // The `runledger` command (package.json "bin"). It runs the bundled CLI, and bundles it first when the bundle
 // is missing or older than any of its sources, so it works from a fresh clone and after every edit.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 
 const bundlePath = new URL("../dist/runledger.mjs", import.meta.url);
 const inputsPath = new URL("../dist/inputs.json", import.meta.url);
@@ -20,4 +19,4 @@ if (!upToDate()) {
   const { buildCli } = await import("./build.mjs");
   await buildCli();
 }
-await import(pathToFileURL(bundlePath.pathname).href);
+await import(bundlePath.href);

@@ -25,6 +25,14 @@ function localState(env: Env): LocalState | null {
 
 const localUrl = (env: Env) => `http://127.0.0.1:${env.PORT ?? 8787}`;
 
+/** The service's base URL, refused early unless it is http(s). */
+function serviceUrl(url: string): string {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw configError(`RUNLEDGER_URL must be an http(s) URL, e.g. http://127.0.0.1:8787 (got ${JSON.stringify(url)})`);
+  }
+  return url;
+}
+
 /**
  * `RUNLEDGER_URL`, `RUNLEDGER_KEY`, `RUNLEDGER_SECRET`; when the key is not set, the dev key of a local
  * stack started here with `npm start` (and its URL, unless `RUNLEDGER_URL` says otherwise).
@@ -33,13 +41,18 @@ export function keyConfig(env: Env = process.env): { url: string; keyId: string;
   if (env.RUNLEDGER_KEY || env.RUNLEDGER_SECRET) {
     if (!env.RUNLEDGER_KEY || !env.RUNLEDGER_SECRET) throw configError("set both RUNLEDGER_KEY and RUNLEDGER_SECRET");
     if (!env.RUNLEDGER_URL) throw configError("set RUNLEDGER_URL (e.g. http://127.0.0.1:8787)");
-    return { url: env.RUNLEDGER_URL, keyId: env.RUNLEDGER_KEY, secret: env.RUNLEDGER_SECRET, webhookSecret: env.RUNLEDGER_WEBHOOK_SECRET };
+    return {
+      url: serviceUrl(env.RUNLEDGER_URL),
+      keyId: env.RUNLEDGER_KEY,
+      secret: env.RUNLEDGER_SECRET,
+      webhookSecret: env.RUNLEDGER_WEBHOOK_SECRET,
+    };
   }
   const dev = localState(env)?.devKey;
   if (!dev) {
     throw configError("no key: set RUNLEDGER_URL, RUNLEDGER_KEY and RUNLEDGER_SECRET (or run `npm start` here for a local dev key)");
   }
-  return { url: env.RUNLEDGER_URL || localUrl(env), keyId: dev.id, secret: dev.secret, webhookSecret: dev.webhook_secret };
+  return { url: serviceUrl(env.RUNLEDGER_URL || localUrl(env)), keyId: dev.id, secret: dev.secret, webhookSecret: dev.webhook_secret };
 }
 
 export function keyClient(env: Env = process.env): RunledgerClient {
@@ -53,7 +66,7 @@ export function adminClient(env: Env = process.env): RunledgerAdminClient {
   if (!token) throw configError("no admin token: set RUNLEDGER_URL and RUNLEDGER_ADMIN_TOKEN");
   const url = env.RUNLEDGER_URL || (state ? localUrl(env) : undefined);
   if (!url) throw configError("set RUNLEDGER_URL (e.g. http://127.0.0.1:8787)");
-  return new RunledgerAdminClient({ url, token });
+  return new RunledgerAdminClient({ url: serviceUrl(url), token });
 }
 
 /** The webhook secret: the flag, `RUNLEDGER_WEBHOOK_SECRET`, or the local dev key's. */

@@ -53,6 +53,7 @@ export const keysCommand: Command = {
         const body: KeyCreateInput = { name: values.name, budget_usd: values.budget, budget_period: period };
         if (limits.max_timeout_ms !== undefined) body.max_timeout_ms = limits.max_timeout_ms;
         if (limits.max_concurrency !== undefined) body.max_concurrency = limits.max_concurrency;
+        if (values.template?.includes("all")) throw usageError("keys create: leave out --template to allow every template");
         if (values.template) body.templates = values.template;
         printJson(await admin().createKey(body));
         return EXIT.ok;

@@ -184,7 +184,7 @@ describe("money", () => {
     expect(budget.stdout).toMatch(/^limit +\$3\.500000$/m);
     expect(budget.stdout).toMatch(new RegExp(`^spent +\\$${execution.cost_usd?.replace(".", "\\.")}$`, "m"));
 
-    const today = new Date().toISOString().slice(0, 10);
+    const today = execution.created_at.slice(0, 10);
     const csv = await runCli(["costs", "--csv", "--from", today, "--to", today, "--group-by", "language"], { env });
     expect(csv.code, show(csv)).toBe(0);
     expect(csv.stdout).toBe(`group,executions,sandbox_ms,cost_usd\npython,1,${execution.sandbox_ms},${execution.cost_usd}\n`);
