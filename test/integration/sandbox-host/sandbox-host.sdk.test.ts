@@ -261,7 +261,8 @@ describe("control plane", () => {
     expect(await Sandbox.kill(sbx.sandboxId, t.sdk)).toBe(false);
     await expect(Sandbox.getInfo(sbx.sandboxId, t.sdk)).rejects.toThrow(/not found/);
     await expect(sbx.runCode("x")).rejects.toThrow();
-    expect(stillAlive(pids)).toEqual([]);
+    // SIGKILLed processes in a dying pid namespace can take a moment to be reaped.
+    await waitFor(() => (stillAlive(pids).length === 0 ? true : undefined), 2_000, "its processes to die");
   });
 
   test("a sandbox dies with its processes when its timeout passes", async () => {
