@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Sandbox } from "@e2b/code-interpreter";
-import { Isolation } from "../local/sandbox-host/isolation.js";
+import { Isolation, startLaunch } from "../local/sandbox-host/isolation.js";
 import { loadTemplates } from "../local/sandbox-host/templates.js";
 import { startHostProcess } from "./host-process.js";
 import { percentile, printTable } from "./stats.js";
@@ -15,7 +14,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 100);
 export async function benchSandboxHost(): Promise<Record<string, number>> {
   const dataDir = mkdtempSync(join(tmpdir(), "bench-host-"));
   const host = await startHostProcess({ SANDBOX_HOST_DATA_DIR: dataDir });
-  const isolation = Isolation.detect("auto", "local/sandbox-host/runtime", dataDir);
+  const isolation = Isolation.detect("auto", "local/sandbox-host/runtime");
   const opts = { apiUrl: host.url, sandboxUrl: host.url, apiKey: "bench" };
   const template = loadTemplates().get("code-interpreter-v1");
   if (!template) throw new Error("code-interpreter-v1 template missing");
@@ -42,8 +41,8 @@ export async function benchSandboxHost(): Promise<Record<string, number>> {
       [isolation.python, "-c", "print(1)"],
     );
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ["ignore", "pipe", "inherit"] });
-      child.stdout.once("data", () => undefined);
+      const child = startLaunch(launch, [], ["ignore", "pipe", "inherit"]);
+      child.stdout?.once("data", () => undefined);
       child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
     });
     const elapsed = performance.now() - start;

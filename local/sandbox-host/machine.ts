@@ -1,19 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { descendants } from "../proc.js";
-import type { Isolation, Launch } from "./isolation.js";
+import { type Isolation, type Launch, startLaunch } from "./isolation.js";
+import { type AgentEvent, SupervisorChannel } from "./supervisor-channel.js";
 import type { Template } from "./templates.js";
 
-/** An event from the supervisor inside the machine, addressed to one request by `id`. */
-export interface AgentEvent {
-  id?: string;
-  type: string;
-  [field: string]: unknown;
-}
+export type { AgentEvent } from "./supervisor-channel.js";
 
 export type Listener = (event: AgentEvent) => void;
 
@@ -24,21 +19,28 @@ export interface MachineSpec {
 
 /**
  * The processes behind one sandbox: a supervisor fenced by the host's isolation, with its own
- * home directory and resource limits. Machines are started ahead of demand and handed to a
- * sandbox when one is created; killing one kills every process in it and removes its files.
+ * home and resource limits. Machines are started ahead of demand and handed to a sandbox when one
+ * is created; killing one kills every process in it. The supervisor is as untrusted as the code
+ * it runs: its stdio are pipes this host owns, its stderr is read and thrown away, and a line on
+ * its channel that is out of shape or over the cap ends the machine, never the host.
  */
 export class Machine {
   readonly home: string;
-  /** Resolves once every process of the machine is gone; its files go soon after. */
+  /** Resolves once every process of the machine is gone. */
   readonly gone: Promise<void>;
+  /** Resolves once the supervisor is up and the machine fenced; rejects if it dies first. */
+  readonly ready: Promise<void>;
   private readonly process: ChildProcess;
   private readonly launch: Launch;
-  private readonly dir: string;
+  /** A host directory of this machine's, only when there is no isolation (its home lives there). */
+  private readonly hostDir: string | null;
   private readonly listeners = new Map<string, Listener>();
   private requestCounter = 0;
   private lastCpu: { at: number; nanos: number } | null = null;
   private readonly startedAt = Date.now();
   private killed = false;
+  private holds = 0;
+  private markReady: () => void = () => {};
 
   constructor(
     readonly spec: MachineSpec,
@@ -46,21 +48,27 @@ export class Machine {
     dataDir: string,
   ) {
     const name = randomBytes(8).toString("hex");
-    this.dir = join(dataDir, "sandboxes", name);
-    const homeDir = join(this.dir, "home");
-    mkdirSync(homeDir, { recursive: true });
+    this.hostDir = isolation.bubblewrap ? null : join(dataDir, "sandboxes", name);
+    const homeDir = this.hostDir ? join(this.hostDir, "home") : "/";
+    if (this.hostDir) mkdirSync(homeDir, { recursive: true });
     this.launch = isolation.prepare({ id: name, homeDir, template: spec.template, allowInternetAccess: spec.allowInternetAccess });
     this.home = this.launch.home;
     const config = JSON.stringify({ home: this.home, node: process.execPath });
-    this.process = spawn(this.launch.command, [...this.launch.args, config], {
-      env: this.launch.env,
-      cwd: homeDir,
-      stdio: ["pipe", "pipe", "inherit"],
-      detached: true,
-    });
+    this.process = startLaunch(this.launch, [config], ["pipe", "pipe", "pipe"], homeDir);
     this.process.stdin?.on("error", () => {});
-    const lines = createInterface({ input: this.process.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => this.receive(line));
+    // Code in the sandbox can write to the supervisor's stderr: nothing of it reaches a log.
+    this.process.stderr?.resume();
+    const channel = new SupervisorChannel(
+      (event) => this.receive(event),
+      (reason) => {
+        console.error(`sandbox host: a sandbox's supervisor sent ${reason}; killing that sandbox`);
+        void this.kill();
+      },
+    );
+    this.process.stdout?.on("data", (chunk: Buffer) => channel.push(chunk));
+    const started = new Promise<void>((resolve) => {
+      this.markReady = resolve;
+    });
     this.gone = new Promise((resolve) => {
       this.process.once("exit", () => {
         this.killed = true;
@@ -68,13 +76,22 @@ export class Machine {
         this.listeners.clear();
         void this.isolation.release(this.launch.cgroups).then(() => {
           resolve();
-          rm(this.dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
-            console.error(`sandbox host: could not remove ${this.dir}: ${error.message}`),
-          );
+          if (this.hostDir) {
+            rm(this.hostDir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+              console.error(`sandbox host: could not remove a sandbox's directory: ${error.message}`),
+            );
+          }
         });
       });
       this.process.once("error", () => this.process.emit("exit"));
     });
+    this.ready = Promise.race([
+      started.then(() => this.fence()),
+      this.gone.then(() => {
+        throw new Error("the sandbox's machine stopped before it was ready");
+      }),
+    ]);
+    this.ready.catch(() => void this.kill());
   }
 
   get alive(): boolean {
@@ -98,6 +115,18 @@ export class Machine {
 
   stopListening(id: string): void {
     this.listeners.delete(id);
+  }
+
+  /**
+   * Stops reading the supervisor while a client downstream is slower than the code's output: the
+   * pipes fill and the code's writes block, so a flood costs the host no memory.
+   */
+  hold(): void {
+    if (this.holds++ === 0) this.process.stdout?.pause();
+  }
+
+  release(): void {
+    if (this.holds > 0 && --this.holds === 0) this.process.stdout?.resume();
   }
 
   /** Kills every process of the machine and resolves once they are gone. */
@@ -149,19 +178,25 @@ export class Machine {
     return pid === undefined || this.killed ? [] : [pid, ...descendants(pid)];
   }
 
-  /** One line from the supervisor. Code in the sandbox could forge one, so a bad line ends the machine, not the host. */
-  private receive(line: string): void {
-    let event: AgentEvent;
-    try {
-      event = JSON.parse(line) as AgentEvent;
-      if (typeof event !== "object" || event === null || typeof event.type !== "string") throw new Error("not an event");
-    } catch {
-      console.error("sandbox host: a supervisor broke the protocol; killing its sandbox");
-      void this.kill();
+  /** The host uid its sandboxed processes run as, when it has one of its own. */
+  get uid(): number | null {
+    return this.launch.uid;
+  }
+
+  /** With internet access, the host's own addresses are made unreachable before any code runs. */
+  private async fence(): Promise<void> {
+    if (!this.spec.allowInternetAccess || !this.isolation.network) return;
+    await this.isolation.network.fence(this.processIds());
+  }
+
+  private receive(event: AgentEvent): void {
+    if (event.type === "ready") {
+      this.markReady();
       return;
     }
     if (event.type === "agent_error") {
-      console.error(`sandbox supervisor refused a request: ${String(event.message)}`);
+      // What the supervisor says is not logged: code in the sandbox could have written it.
+      console.error("sandbox host: a sandbox's supervisor refused a request");
       return;
     }
     if (typeof event.id === "string") this.listeners.get(event.id)?.(event);

@@ -13,6 +13,7 @@ export interface RegistryOptions {
 export class SandboxRegistry {
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly warm = new Map<string, Machine[]>();
+  private starting = 0;
 
   constructor(
     readonly templates: Templates,
@@ -21,16 +22,25 @@ export class SandboxRegistry {
     private readonly options: RegistryOptions,
   ) {}
 
+  /** Sandboxes alive, and those being created: what counts against the cap. */
   get size(): number {
-    return this.sandboxes.size;
+    return this.sandboxes.size + this.starting;
   }
 
   get maxSandboxes(): number {
     return this.options.maxSandboxes;
   }
 
-  create(spec: MachineSpec, options: SandboxOptions): Sandbox {
-    const sandbox = new Sandbox(this.takeMachine(spec), options);
+  /** A sandbox on a started machine; throws if no machine could be made ready. */
+  async create(spec: MachineSpec, options: SandboxOptions): Promise<Sandbox> {
+    const machine = this.takeMachine(spec);
+    this.starting += 1;
+    try {
+      await machine.ready;
+    } finally {
+      this.starting -= 1;
+    }
+    const sandbox = new Sandbox(machine, options);
     this.sandboxes.set(sandbox.id, sandbox);
     void sandbox.machine.gone.then(() => this.sandboxes.delete(sandbox.id));
     return sandbox;

@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { Listener, Machine } from "./machine.js";
 import type { Template } from "./templates.js";
 
@@ -24,6 +25,8 @@ export class Sandbox {
   readonly id = newSandboxId();
   readonly clientId = "local";
   readonly envdAccessToken = randomBytes(16).toString("hex");
+  /** What the code interpreter's client sends (it does not send the envd token on /contexts). */
+  readonly trafficAccessToken = randomBytes(16).toString("hex");
   readonly startedAt = new Date();
   readonly metadata: Record<string, string>;
   readonly codeContexts = new Map<string, { id: string; language: string; cwd: string }>();
@@ -69,6 +72,21 @@ export class Sandbox {
     this.deadline = setTimeout(() => void this.kill(), timeoutMs);
   }
 
+  /** Whether a request carries this sandbox's token: envd's for envd, either for the other ports. */
+  admits(headers: IncomingHttpHeaders, envd: boolean): boolean {
+    if (sameToken(headers["x-access-token"], this.envdAccessToken)) return true;
+    return !envd && sameToken(headers["e2b-traffic-access-token"], this.trafficAccessToken);
+  }
+
+  /** Backpressure: stop reading the sandbox's output until a slow client catches up. */
+  hold(): void {
+    this.machine.hold();
+  }
+
+  release(): void {
+    this.machine.release();
+  }
+
   request(op: string, fields: Record<string, unknown>, listener?: Listener): string {
     return this.machine.request(op, fields, listener);
   }
@@ -86,4 +104,11 @@ export class Sandbox {
   metrics(): Record<string, number | string> {
     return this.machine.metrics();
   }
+}
+
+function sameToken(sent: string | string[] | undefined, expected: string): boolean {
+  if (typeof sent !== "string") return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -51,7 +51,7 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
   } catch (error) {
     throw new Error(`the data directory ${dataDir} is not usable: ${(error as Error).message}`);
   }
-  const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR, dataDir);
+  const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR);
   const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, {
     maxSandboxes: options.maxSandboxes ?? 100,
     warmMachines: options.warmMachines ?? 2,
@@ -65,7 +65,10 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
     if (typeof sandboxId === "string") {
       const sandbox = registry.get(sandboxId);
       const port = req.headers["e2b-sandbox-port"];
-      if (!sandbox) return sendJson(res, 502, { sandboxId, message: "The sandbox was not found", code: 502 });
+      // One answer for an unknown sandbox and for one this caller holds no token of: no id can be probed.
+      if (!sandbox?.admits(req.headers, port === ENVD_PORT)) {
+        return sendJson(res, 502, { sandboxId, message: "The sandbox was not found", code: 502 });
+      }
       if (port === ENVD_PORT) return handleEnvd(req, res, url, sandbox);
       if (port === INTERPRETER_PORT && sandbox.template.codeInterpreter) {
         return handleInterpreter(req, res, url, sandbox, { faults, keepaliveMs });

@@ -7,6 +7,7 @@ so it can fork Python kernels without exec: a new Python context costs about a m
 
 import base64
 import codecs
+import ctypes
 import errno
 import fcntl
 import json
@@ -17,6 +18,8 @@ import sys
 
 import python_kernel
 
+# Nothing of the host's may reach the code: close whatever descriptor was inherited beyond stdio.
+os.closerange(3, os.sysconf("SC_OPEN_MAX"))
 REQUESTS = os.dup(0)
 PROTO = os.dup(1)
 CONFIG = json.loads(sys.argv[1])
@@ -28,10 +31,34 @@ os.dup2(DEVNULL, 1)
 
 sel = selectors.DefaultSelector()
 outbox = bytearray()
+# The host reads lines of at most 1 MiB: a larger event goes out in chunks it reassembles.
+CHUNK_CHARS = 256 * 1024
+# Past this much unsent output, children's pipes are not read until the host catches up.
+HIGH_WATER = 8 * 1024 * 1024
+LOW_WATER = 1024 * 1024
+# A kernel's event line (a result with its images) may be at most this large.
+MAX_KERNEL_EVENT = 64 * 1024 * 1024
+READ_BUDGET = 1024 * 1024
 
 
 def emit(event):
-    outbox.extend(json.dumps(event, separators=(",", ":")).encode() + b"\n")
+    line = json.dumps(event, separators=(",", ":"))
+    if len(line) <= CHUNK_CHARS:
+        outbox.extend(line.encode() + b"\n")
+        return
+    for start in range(0, len(line), CHUNK_CHARS):
+        piece = line[start : start + CHUNK_CHARS]
+        last = start + CHUNK_CHARS >= len(line)
+        outbox.extend(json.dumps({"type": "chunk", "data": piece, "last": last}, separators=(",", ":")).encode() + b"\n")
+
+
+def set_dumpable(dumpable):
+    """The supervisor is not dumpable: code in the sandbox, though the same user, cannot open
+    /proc/1/fd or /proc/1/mem. Its children are, so that they own their own /proc entries."""
+    try:
+        ctypes.CDLL(None).prctl(4, int(dumpable), 0, 0, 0)  # PR_SET_DUMPABLE
+    except OSError:
+        pass
 
 
 def flush_outbox():
@@ -54,10 +81,11 @@ def set_nonblocking(fd):
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 
 
-def read_available(fd):
-    """All bytes readable now; None at end of file."""
+def read_available(fd, budget=None):
+    """The bytes readable now (up to `budget`); None at end of file."""
     chunks = []
-    while True:
+    size = 0
+    while budget is None or size < budget:
         try:
             chunk = os.read(fd, 65536)
         except BlockingIOError:
@@ -69,6 +97,7 @@ def read_available(fd):
         if not chunk:
             return b"".join(chunks) if chunks else None
         chunks.append(chunk)
+        size += len(chunk)
     return b"".join(chunks)
 
 
@@ -123,6 +152,7 @@ def spawn(target, fds, cwd, env):
     if pid:
         return pid
     try:
+        set_dumpable(True)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -146,6 +176,23 @@ def spawn(target, fds, cwd, env):
         os._exit(127)
 
 
+streams = set()
+throttled = False
+
+
+def throttle():
+    """Stops reading children's output while the host is behind, and starts again once it caught up."""
+    global throttled
+    if not throttled and len(outbox) > HIGH_WATER:
+        throttled = True
+        for s in streams:
+            sel.unregister(s.fd)
+    elif throttled and len(outbox) < LOW_WATER:
+        throttled = False
+        for s in streams:
+            sel.register(s.fd, selectors.EVENT_READ, s)
+
+
 class Stream:
     """One output pipe of a child, decoded to text or passed as base64."""
 
@@ -153,12 +200,14 @@ class Stream:
         self.owner, self.name, self.fd, self.mode = owner, name, fd, mode
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace") if mode == "text" else None
         set_nonblocking(fd)
-        sel.register(fd, selectors.EVENT_READ, self)
+        streams.add(self)
+        if not throttled:
+            sel.register(fd, selectors.EVENT_READ, self)
 
     def on_ready(self):
         if self.fd is None:
             return  # closed by an earlier event of the same wake-up
-        data = read_available(self.fd)
+        data = read_available(self.fd, READ_BUDGET)
         if data:
             self.owner.output(self.name, self.decode(data))
         if data is None:
@@ -178,7 +227,9 @@ class Stream:
 
     def close(self):
         if self.fd is not None:
-            sel.unregister(self.fd)
+            if not throttled:
+                sel.unregister(self.fd)
+            streams.discard(self)
             os.close(self.fd)
             self.fd = None
 
@@ -284,10 +335,21 @@ class Kernel:
     def output(self, name, data):
         if name == "events":
             self.event_buf.extend(data)
+            if len(self.event_buf) > MAX_KERNEL_EVENT and b"\n" not in self.event_buf:
+                self.kill_for(f"the kernel sent an event over {MAX_KERNEL_EVENT} bytes")
+                return
             while b"\n" in self.event_buf:
                 line, _, rest = self.event_buf.partition(b"\n")
                 self.event_buf = bytearray(rest)
-                self.on_event(json.loads(line))
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    self.kill_for("the kernel broke its protocol")
+                    return
+                if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                    self.kill_for("the kernel broke its protocol")
+                    return
+                self.on_event(event)
             return
         if self.pending and data:
             emit({"id": self.pending[0], "type": name, "text": data})
@@ -329,11 +391,14 @@ class Kernel:
         self.pending.clear()
 
     def kill(self):
+        self.kill_for("the context was removed")
+
+    def kill_for(self, reason):
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.died("the context was removed")
+        self.died(reason)
 
 
 def python_kernel_main():
@@ -509,11 +574,14 @@ class ChildWatcher:
 
 
 def main():
+    set_dumpable(False)
     set_nonblocking(PROTO)
     Requests()
     watcher = ChildWatcher()
+    emit({"type": "ready"})
     while True:
         flush_outbox()
+        throttle()
         for sink in sinks:
             sink.pump()
         sinks[:] = [s for s in sinks if s.fd is not None]

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IsolationMode } from "../../../local/sandbox-host/isolation.js";
 import { type SandboxHost, type SandboxHostOptions, startSandboxHost } from "../../../local/sandbox-host/server.js";
@@ -50,6 +50,25 @@ export function stillAlive(pids: number[]): number[] {
       return false;
     }
   });
+}
+
+/** Every TCP port something listens on in this machine's network namespace, IPv4 and IPv6. */
+export function listeningPorts(): number[] {
+  const ports = new Set<number>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === "0A" && local) ports.add(Number.parseInt(local.split(":").at(-1) ?? "0", 16));
+    }
+  }
+  return [...ports].filter((port) => port > 0).sort((a, b) => a - b);
+}
+
+/** This machine's own addresses (loopback included), for code that tries to reach them. */
+export function hostAddresses(): string[] {
+  return ["127.0.0.1", "::1", ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))].filter(
+    (address, i, all) => all.indexOf(address) === i,
+  );
 }
 
 export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {

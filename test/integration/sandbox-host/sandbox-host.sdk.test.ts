@@ -165,6 +165,15 @@ describe("envd", () => {
     await expect(sbx.files.read("missing.txt")).rejects.toBeInstanceOf(FileNotFoundError);
   });
 
+  test("a file larger than one line of the host's channel to the sandbox comes back whole", async () => {
+    const sbx = await sandbox();
+    const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => (i * 7919) % 251);
+    await sbx.files.write("big.bin", big.buffer);
+    const back = await sbx.files.read("big.bin", { format: "bytes" });
+    expect(back.length).toBe(big.length);
+    expect(Buffer.from(back).equals(Buffer.from(big))).toBe(true);
+  });
+
   test("commands run with cwd and env, stream output, and report a non-zero exit", async () => {
     const sbx = await sandbox();
     const lines: string[] = [];
