@@ -13,6 +13,14 @@ export default defineConfig({
         extends: true,
         test: { name: "api", include: ["test/integration/api/**/*.test.ts"], globalSetup: ["test/integration/api/global-setup.ts"] },
       },
+      {
+        extends: true,
+        test: {
+          name: "hostile",
+          include: ["test/integration/hostile/**/*.test.ts"],
+          globalSetup: ["test/integration/hostile/global-setup.ts"],
+        },
+      },
     ],
   },
 });

@@ -2,6 +2,7 @@ import type { Database } from "../db/client.js";
 import type { KeyRow } from "../db/schema/index.js";
 import type { Config, Env } from "./env.js";
 import type { Clock } from "./services/clock.js";
+import type { HostResolver } from "./services/host-resolver.js";
 import type { Pricing } from "./services/pricing.js";
 import type { SandboxProvider } from "./services/sandbox-provider.js";
 import type { SecretBox } from "./services/secrets.js";
@@ -18,6 +19,7 @@ export interface Services {
   queue: Env["RUNS"];
   deliveries: Env["DELIVERIES"];
   webhooks: WebhookTransport;
+  resolver: HostResolver;
 }
 
 export interface AppEnv {

@@ -64,9 +64,16 @@ export const zEnv = z.object({
     .regex(/^\d+(,\d+)*$/, "WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds")
     .default("5,300,1800,7200,18000,36000,36000")
     .transform((v) => v.split(",").map(Number)),
+  /**
+   * DNS over HTTPS (JSON API) used to check the addresses a webhook's host resolves to, when
+   * private destinations are not allowed.
+   */
+  DNS_RESOLVER_URL: z.string().url().default("https://cloudflare-dns.com/dns-query"),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** How long past its deadline a `running` execution waits before the cron reaps it. */
   REAPER_GRACE_MS: z.coerce.number().int().positive().default(DEFAULT_REAPER_GRACE_MS),
+  /** Days after an execution finishes that its code, env and files are kept; its figures stay for good. */
+  INPUT_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   OUTPUT_LIMIT_BYTES: z.coerce
     .number()
     .int()

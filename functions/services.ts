@@ -2,6 +2,7 @@ import { createDatabase } from "../db/client.js";
 import type { Services } from "./context.js";
 import { type Config, type Env, parseConfig } from "./env.js";
 import { type Clock, systemClock } from "./services/clock.js";
+import { DnsOverHttpsResolver } from "./services/host-resolver.js";
 import { loadPricing, type Pricing } from "./services/pricing.js";
 import { E2bSandboxProvider } from "./services/sandbox-provider.js";
 import { SecretBox } from "./services/secrets.js";
@@ -24,6 +25,7 @@ export async function buildServices(env: Env, clock: Clock = systemClock): Promi
     queue: env.RUNS,
     deliveries: env.DELIVERIES,
     webhooks: new FetchWebhookTransport(),
+    resolver: new DnsOverHttpsResolver(config.DNS_RESOLVER_URL),
   };
   return { services, close: () => database.close().catch(() => {}) };
 }

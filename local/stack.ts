@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { startDnsEndpoint } from "./dns-endpoint.js";
 import { applyMigrations } from "./migrate.js";
 import { type NeonProxy, startNeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
@@ -96,9 +97,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       Object.assign(e2b, { E2B_API_KEY: apiKey, E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
     }
 
+    const dns = await startDnsEndpoint();
+    stops.push(() => dns.close());
     const worker = await startLocalWorker({
       port: options.port,
-      persistTo: join(dataDir, "wrangler"),
+      stateDir: join(dataDir, "worker"),
       script: options.workerScript,
       config: options.workerConfig,
       vars: {
@@ -107,6 +110,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ADMIN_TOKEN: options.adminToken,
         SECRET_ENCRYPTION_KEY: options.secretEncryptionKey,
         ALLOW_PRIVATE_WEBHOOKS: "true",
+        DNS_RESOLVER_URL: dns.url,
         ...e2b,
         ...options.workerVars,
       },

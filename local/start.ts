@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { zEnv } from "../functions/env.js";
 import { stopOnSignal } from "./shutdown.js";
 import { newSecretEncryptionKey, startStack } from "./stack.js";
 
@@ -19,6 +20,24 @@ function loadState(): LocalState {
   return { adminToken: `adm_${randomBytes(24).toString("base64url")}`, secretEncryptionKey: newSecretEncryptionKey() };
 }
 
+/** The Worker's optional settings (see functions/env.ts) found in this environment pass through to it. */
+function workerSettingsFromEnvironment(): Record<string, string> {
+  const ownedByTheStack = new Set([
+    "DATABASE_URL",
+    "NEON_WS_PROXY",
+    "ADMIN_TOKEN",
+    "SECRET_ENCRYPTION_KEY",
+    "E2B_API_KEY",
+    "E2B_API_URL",
+    "E2B_SANDBOX_URL",
+  ]);
+  return Object.fromEntries(
+    Object.keys(zEnv.shape)
+      .filter((name) => !ownedByTheStack.has(name) && process.env[name] !== undefined)
+      .map((name) => [name, process.env[name] as string]),
+  );
+}
+
 async function main(): Promise<void> {
   const state = loadState();
   const adminToken = process.env.ADMIN_TOKEN ?? state.adminToken;
@@ -33,6 +52,7 @@ async function main(): Promise<void> {
     e2bApiKey: process.env.E2B_API_KEY || undefined,
     e2bApiUrl: process.env.E2B_API_URL || undefined,
     cronIntervalS: 60,
+    workerVars: workerSettingsFromEnvironment(),
   });
 
   const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };

@@ -1,5 +1,10 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unstable_startWorker } from "wrangler";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 export interface LocalWorker {
   url: string;
@@ -9,43 +14,75 @@ export interface LocalWorker {
 }
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WORKER_NAME = "runledger";
 
-/** The Worker in workerd, under wrangler's local mode: its Queue and cron run on this machine. */
+/**
+ * The Worker in workerd through Miniflare, as it is deployed: the bundle `wrangler deploy` would
+ * upload, its Queues and Durable Objects from the same wrangler config, served on one loopback
+ * port. No development routes are added: the cron is ticked from here, not through a URL that
+ * anyone on the port could call, and nothing but the Worker answers.
+ */
 export async function startLocalWorker(options: {
   port: number;
   vars: Record<string, string>;
-  persistTo?: string;
+  /** Where Queues and Durable Objects keep their state, and where the bundle is written. */
+  stateDir: string;
   /** Another entry point and wrangler config (the benchmarks wrap the Worker); the project's by default. */
   script?: string;
   config?: string;
 }): Promise<LocalWorker> {
-  process.env.WRANGLER_SEND_METRICS = "false";
-  // Wrangler's own chatter (a line per queue batch) is not the stack's to print.
-  process.env.WRANGLER_LOG ??= "error";
-  const worker = await unstable_startWorker({
-    entrypoint: options.script ?? `${ROOT}functions/index.ts`,
-    config: options.config ?? `${ROOT}wrangler.toml`,
-    bindings: Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: "plain_text", value }])),
-    dev: {
-      server: { hostname: "127.0.0.1", port: options.port },
-      persist: options.persistTo ?? false,
-      logLevel: "error",
-      watch: false,
-      testScheduled: true,
-      // No DevTools: the inspector proxy reports every outbound fetch to this process, which a
-      // stack that drives sandboxes over HTTP pays for on every run.
-      inspector: false,
-      registry: undefined,
-    },
+  const config = options.config ?? join(ROOT, "wrangler.toml");
+  const bundleDir = join(options.stateDir, "bundle");
+  await bundle(config, options.script, bundleDir);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  const script = join(bundleDir, "index.js");
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: options.port,
+    // Request.cf would be fetched from Cloudflare, which a local stack need not reach.
+    cf: false,
+    unsafeTriggerHandlers: false,
+    logRequests: false,
+    log: new Log(LogLevel.WARN),
+    defaultPersistRoot: join(options.stateDir, "state"),
+    workers: [
+      {
+        ...workerOptions,
+        name: WORKER_NAME,
+        modulesRoot: bundleDir,
+        modules: [{ type: "ESModule", path: script, contents: readFileSync(script, "utf8") }],
+        bindings: { ...workerOptions.bindings, ...options.vars },
+      },
+    ],
   });
-  await worker.ready;
-  const url = (await worker.url).origin;
+  const url = (await mf.ready).origin;
+  const worker = await mf.getWorker(WORKER_NAME);
   return {
     url,
     async tick() {
-      const res = await fetch(`${url}/__scheduled?cron=*+*+*+*+*`);
-      await res.text();
+      await worker.scheduled({ cron: "* * * * *" });
     },
-    stop: () => worker.dispose(),
+    stop: () => mf.dispose(),
   };
+}
+
+/** The bundle `wrangler deploy` would upload, built by wrangler itself (`--dry-run`). */
+function bundle(config: string, entry: string | undefined, outDir: string): Promise<void> {
+  const wrangler = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+  const args = [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--config", config, ...(entry ? [entry] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bundling the Worker failed:\n${output.trim()}`))));
+  });
 }

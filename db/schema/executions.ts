@@ -35,8 +35,14 @@ export const executions = pgTable(
     template: text("template").notNull(),
     timeoutMs: integer("timeout_ms").notNull(),
     code: text("code").notNull(),
+    /** Plaintext only in rows from before inputs were sealed; `{}` since. */
     env: jsonb("env").$type<Record<string, string>>().notNull(),
+    /** Likewise `[]` since inputs are sealed. */
     files: jsonb("files").$type<ExecutionFile[]>().notNull(),
+    /** `env` and `files`, AES-GCM sealed under the deployment's key, bound to the execution's id. */
+    inputsCiphertext: text("inputs_ciphertext"),
+    /** When `code` and the inputs were erased, the retention period after the execution finished. */
+    inputsPurgedAt: timestamp("inputs_purged_at", { withTimezone: true, precision: 3 }),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull(),
     webhookUrl: text("webhook_url"),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),
@@ -65,6 +71,7 @@ export const executions = pgTable(
     index("executions_key_created_idx").on(t.keyId, t.id),
     index("executions_active_idx").on(t.keyId).where(sql`${t.status} in ('queued', 'running')`),
     index("executions_webhook_due_idx").on(t.webhookNextAttemptAt).where(sql`${t.webhookStatus} = 'pending'`),
+    index("executions_inputs_retained_idx").on(t.finishedAt).where(sql`${t.inputsPurgedAt} is null`),
     check("executions_money_non_negative", sql`${t.reservedMicros} >= 0 and (${t.costMicros} is null or ${t.costMicros} >= 0)`),
   ],
 );

@@ -4,7 +4,7 @@ import { type DeliveryDeps, deliverWebhook, markWebhookFailed } from "../service
 import { eachMessage } from "./each-message.js";
 
 export function deliveryDeps(services: Services): DeliveryDeps {
-  const { db, secrets, clock, webhooks, deliveries, config } = services;
+  const { db, secrets, clock, webhooks, deliveries, config, resolver } = services;
   return {
     db,
     secrets,
@@ -14,6 +14,7 @@ export function deliveryDeps(services: Services): DeliveryDeps {
     schedule: config.WEBHOOK_RETRY_SCHEDULE,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     allowPrivate: config.ALLOW_PRIVATE_WEBHOOKS,
+    resolver,
   };
 }
 

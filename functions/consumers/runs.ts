@@ -3,6 +3,7 @@ import type { RunMessage } from "../env.js";
 import { retryTransient } from "../log.js";
 import { claimExecution, failQueued, finishExecution, recordSandbox } from "../services/ledger.js";
 import { runExecution } from "../services/run-execution.js";
+import { openInputs } from "../services/run-inputs.js";
 import { deliverWebhook, scheduleDelivery } from "../services/webhook-delivery.js";
 import { deliveryDeps } from "./deliveries.js";
 import { eachMessage } from "./each-message.js";
@@ -13,12 +14,12 @@ export async function consumeRuns(batch: MessageBatch<RunMessage>, services: Ser
 }
 
 async function runOne(services: Services, executionId: string): Promise<void> {
-  const { db, clock, config, sandboxes } = services;
+  const { db, clock, config, sandboxes, secrets } = services;
   // Claiming is a conditional update, so a redelivered message finds nothing to do.
   const row = await claimExecution(db, executionId, clock.now());
   if (!row) return;
   const { outcome, killed } = await runExecution(
-    row,
+    { ...row, ...(await openInputs(secrets, row)) },
     sandboxes,
     clock,
     { outputBytes: config.OUTPUT_LIMIT_BYTES, resultsBytes: config.RESULTS_LIMIT_BYTES },

@@ -1,9 +1,11 @@
 import { and, eq, lt } from "drizzle-orm";
 import { executions, idempotencyKeys, requestNonces } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
+import { purgeExpiredInputs } from "../services/run-inputs.js";
 import { requeueOverdueDeliveries } from "../services/webhook-delivery.js";
 import { killLeakedSandboxes, reapLostRuns } from "./reaper.js";
 
+const DAY_MS = 24 * 60 * 60 * 1000;
 /** A queued execution older than this has lost its queue message: it is sent again. */
 const REQUEUE_AFTER_MS = 60_000;
 
@@ -27,5 +29,6 @@ export async function runMaintenance(services: Services): Promise<Record<string,
   const redelivered = await requeueOverdueDeliveries(db, deliveries, now);
   const reaped = await reapLostRuns(services, services.config.REAPER_GRACE_MS);
   const leaked = await killLeakedSandboxes(services).catch(() => 0);
-  return { requeued: stale.length, redelivered, reaped, leaked };
+  const purged = await purgeExpiredInputs(db, now, services.config.INPUT_RETENTION_DAYS * DAY_MS);
+  return { requeued: stale.length, redelivered, reaped, leaked, purged };
 }

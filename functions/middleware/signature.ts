@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from "hono";
-import { requestNonces } from "../../db/schema/index.js";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import { idPattern } from "../ids.js";
 import { findKey } from "../services/keys.js";
+import { recordSignatureUse } from "../services/nonces.js";
 import { constantTimeEqualText, signRequest } from "../services/signing.js";
 import { assertJson } from "./body-limits.js";
 
@@ -58,15 +58,19 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   if (!matched) throw new ApiError("unauthorized", UNAUTHORIZED);
 
-  const fresh = await db
-    .insert(requestNonces)
-    .values({ keyId: key.id, signature: matched.slice(3), expiresAt: new Date(now.getTime() + 2 * TOLERANCE_S * 1000) })
-    .onConflictDoNothing()
-    .returning({ keyId: requestNonces.keyId });
-  // The one exception: an exact resend of a submit that carries an Idempotency-Key is answered by
-  // the idempotency rule (the same execution), so a network retry is always safe.
-  const idempotentSubmit = c.req.method === "POST" && url.pathname === "/v1/executions" && c.req.header("idempotency-key") !== undefined;
-  if (fresh.length === 0 && !idempotentSubmit) {
+  const idempotencyKey = c.req.header("idempotency-key") ?? null;
+  const use = await recordSignatureUse(db, {
+    keyId: key.id,
+    signature: matched.slice(3),
+    idempotencyKey,
+    expiresAt: new Date(now.getTime() + 2 * TOLERANCE_S * 1000),
+  });
+  // The one exception: an exact resend of a submit with the Idempotency-Key its first use carried
+  // is answered by the idempotency rule (the same execution), so a network retry is always safe.
+  // A captured request resent with another or an added key is a replay: nothing runs.
+  const isSubmit = c.req.method === "POST" && url.pathname === "/v1/executions";
+  const idempotentResend = isSubmit && idempotencyKey !== null && use.boundIdempotencyKey === idempotencyKey;
+  if (!use.fresh && !idempotentResend) {
     throw new ApiError(
       "replayed_request",
       "this signature was already used; sign each request afresh (use the millisecond timestamp form to send more than one a second)",

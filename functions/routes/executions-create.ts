@@ -9,7 +9,7 @@ import { executionView } from "../services/execution-view.js";
 import { loadExecution, submitExecution } from "../services/ledger.js";
 import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
 import { sha256Hex } from "../services/signing.js";
-import { checkWebhookUrl } from "../services/webhook-url.js";
+import { checkDestination } from "../services/webhook-destination.js";
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 const WAIT_POLL_MS = 200;
@@ -58,7 +58,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     const input = c.req.valid("json");
     const { wait } = c.req.valid("query");
     const key = c.get("key");
-    const { db, config, pricing, clock, queue } = c.get("services");
+    const { db, config, pricing, clock, queue, secrets, resolver } = c.get("services");
 
     const template = input.template ?? config.DEFAULT_TEMPLATE;
     if (key.templates && !key.templates.includes(template)) {
@@ -69,7 +69,10 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     if (!spec.languages.includes(input.language))
       throw invalidField("language", `template ${template} runs only: ${spec.languages.join(", ")}`);
     if (input.timeout_ms > key.maxTimeoutMs) throw invalidField("timeout_ms", `must be at most ${key.maxTimeoutMs} for this key`);
-    const webhookUrl = input.webhook_url === undefined ? undefined : checkWebhookUrl(input.webhook_url, config.ALLOW_PRIVATE_WEBHOOKS);
+    const webhookUrl =
+      input.webhook_url === undefined
+        ? undefined
+        : await checkDestination(input.webhook_url, { allowPrivate: config.ALLOW_PRIVATE_WEBHOOKS, resolver });
 
     const idempotencyKey = c.req.header("idempotency-key");
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
@@ -85,6 +88,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
         idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
       },
       clock,
+      secrets,
     );
     c.header("Location", `/v1/executions/${row.id}`);
     if (replayed) {

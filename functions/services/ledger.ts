@@ -8,6 +8,8 @@ import type { ExecutionCreate } from "../schemas/execution.js";
 import { periodStart } from "./budget-period.js";
 import type { Clock } from "./clock.js";
 import { asColumns, fromColumns } from "./execution-columns.js";
+import { sealInputs } from "./run-inputs.js";
+import type { SecretBox } from "./secrets.js";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -31,19 +33,23 @@ export async function submitExecution(
   key: KeyRow,
   next: NewExecution,
   clock: Clock,
+  secrets: SecretBox,
 ): Promise<{ row: ExecutionRow; replayed: boolean }> {
   const now = clock.now();
   const { input } = next;
+  const id = newExecutionId(now.getTime());
   const row: ExecutionRow = {
-    id: newExecutionId(now.getTime()),
+    id,
     keyId: key.id,
     status: "queued",
     language: input.language,
     template: input.template,
     timeoutMs: input.timeout_ms,
     code: input.code,
-    env: input.env,
-    files: input.files,
+    env: {},
+    files: [],
+    inputsCiphertext: await sealInputs(secrets, id, { env: input.env, files: input.files }),
+    inputsPurgedAt: null,
     metadata: input.metadata,
     webhookUrl: input.webhook_url ?? null,
     createdAt: now,

@@ -4,10 +4,11 @@ import { type ExecutionRow, executions, keys, webhookDeliveries } from "../../db
 import type { DeliveryMessage, MessageQueue } from "../env.js";
 import type { Clock } from "./clock.js";
 import { executionView } from "./execution-view.js";
+import type { HostResolver } from "./host-resolver.js";
 import type { SecretBox } from "./secrets.js";
 import { signWebhook } from "./signing.js";
+import { deliveryRefusal } from "./webhook-destination.js";
 import type { WebhookTransport } from "./webhook-transport.js";
-import { checkWebhookUrl } from "./webhook-url.js";
 
 export interface DeliveryDeps {
   db: Database;
@@ -19,6 +20,7 @@ export interface DeliveryDeps {
   schedule: number[];
   timeoutMs: number;
   allowPrivate: boolean;
+  resolver: HostResolver;
   random?: () => number;
 }
 
@@ -99,12 +101,9 @@ export async function deliverWebhook(deps: DeliveryDeps, executionId: string, kn
 }
 
 async function send(deps: DeliveryDeps, row: ExecutionRow, webhookSecretCiphertext: string, now: Date) {
-  let url: string;
-  try {
-    url = checkWebhookUrl(row.webhookUrl as string, deps.allowPrivate);
-  } catch {
-    return { statusCode: null, error: "the webhook URL is not an allowed destination", retryAfter: null };
-  }
+  const url = row.webhookUrl as string;
+  const refusal = await deliveryRefusal(url, deps);
+  if (refusal) return { statusCode: null, error: refusal, retryAfter: null };
   const whsec = await deps.secrets.open(webhookSecretCiphertext, `${row.keyId}/webhook`);
   const messageId = row.webhookMessageId as string;
   const timestamp = Math.floor(now.getTime() / 1000);

@@ -52,7 +52,12 @@ def call(nr, *args):
 pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
 found = {}
 found["ptrace_attach"] = sorted({call(101, 16, pid, 0, 0) for pid in pids})
-pidfds = [os.pidfd_open(pid) for pid in pids]
+pidfds = []
+for pid in pids:
+    try:
+        pidfds.append(os.pidfd_open(pid))
+    except OSError:
+        pass  # gone meanwhile
 found["pidfd_getfd"] = sorted({call(438, fd, n, 0) for fd in pidfds for n in range(3)})
 found["process_vm_readv"] = sorted({call(310, pid, 0, 0, 0, 0, 0) for pid in pids})
 found["keyctl"] = [call(250, 0, 0, 0, 0, 0)]

@@ -150,6 +150,11 @@ def spawn(target, fds, cwd, env):
     """
     pid = os.fork()
     if pid:
+        # Also from this side, so that a signal to the group right after the start cannot miss it.
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child has already done it, or exec'd
         return pid
     try:
         set_dumpable(True)

@@ -120,6 +120,24 @@ describe("signed requests", () => {
     expect((resend.body as unknown as Execution).id).toBe((first.body as unknown as Execution).id);
   });
 
+  test("a captured submit resent with another or an added Idempotency-Key is a replay, and nothing runs", async () => {
+    const { key, client } = await newKey();
+    const ts = (Date.now() / 1000).toFixed(3);
+    const captured = { method: "POST", body: JSON.stringify({ code: "print('charged to the victim')" }), timestamp: ts };
+    const first = await send(key.id, key.secret, { ...captured, headers: { "idempotency-key": "original" } });
+    expect(first.status).toBe(202);
+    for (const forged of ["another", "original-2", "Original"]) {
+      const resend = await send(key.id, key.secret, { ...captured, headers: { "idempotency-key": forged } });
+      expect(resend.body.error?.code, `${forged}: ${resend.status} ${JSON.stringify(resend.body)}`).toBe("replayed_request");
+    }
+    // The same without a key at first: adding one later does not make a resend welcome.
+    const bare = { ...captured, timestamp: (Number(ts) + 0.001).toFixed(3) };
+    expect((await send(key.id, key.secret, bare)).status).toBe(202);
+    expect((await send(key.id, key.secret, { ...bare, headers: { "idempotency-key": "added" } })).body.error.code).toBe("replayed_request");
+    const list = await client.listExecutions({ limit: 10 });
+    expect(list.data).toHaveLength(2);
+  });
+
   test("the resend exception is for submits only: a replayed redeliver is refused even with an Idempotency-Key", async () => {
     const { key } = await newKey();
     const ts = (Date.now() / 1000).toFixed(3);

@@ -121,7 +121,7 @@ describe("consumer faults", () => {
         await postgres("start");
         // Past its deadline and the reaper's grace, the cron ends it.
         await new Promise((resolve) => setTimeout(resolve, 4000));
-        await fetch(`${inject("apiUrl")}/__scheduled?cron=*+*+*+*+*`);
+        await fetch(`${inject("controlUrl")}/cron`, { method: "POST" });
         const execution = await waitForFinal(client, submitted.body.id, 30_000);
         expect(execution.status, JSON.stringify(execution)).toBe("error");
         expect(execution.result?.error?.value).toContain("interrupted");

@@ -18,7 +18,7 @@ declare module "vitest" {
     wsProxy: string;
     /** The Worker's SECRET_ENCRYPTION_KEY: the dashboard suite signs links that no route would issue (expired ones). */
     secretEncryptionKey: string;
-    /** POST /postgres/stop and /postgres/start: the fault suite stops the real database. */
+    /** POST /postgres/stop and /postgres/start: the fault suite stops the real database; POST /cron ticks the cron. */
     controlUrl: string;
   }
 }
@@ -46,7 +46,12 @@ export default async function setup(project: TestProject) {
   project.provide("wsProxy", stack.wsProxy ?? "");
   const control = createServer((req, res) => {
     const postgres = stack.postgres;
-    const action = req.url === "/postgres/stop" ? postgres?.stop() : req.url === "/postgres/start" ? postgres?.restart() : undefined;
+    const actions: Record<string, (() => Promise<void>) | undefined> = {
+      "/postgres/stop": postgres && (() => postgres.stop()),
+      "/postgres/start": postgres && (() => postgres.restart()),
+      "/cron": () => stack.worker.tick(),
+    };
+    const action = actions[req.url ?? ""]?.();
     if (!action) return res.writeHead(404).end();
     action.then(
       () => res.writeHead(204).end(),

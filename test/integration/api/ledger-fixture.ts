@@ -26,6 +26,7 @@ export async function submitDirect(
   clock: Clock,
   input: Partial<ExecutionCreate> & { template?: string },
   reserveMicros: bigint,
+  secrets?: SecretBox,
 ): Promise<ExecutionRow> {
   const full = {
     code: "print(1)",
@@ -37,6 +38,8 @@ export async function submitDirect(
     metadata: {},
     ...input,
   };
-  const { row } = await submitExecution(db, key, { input: full, ratePicosPerSecond: 37_000_000n, reserveMicros, idempotency: null }, clock);
+  const box = secrets ?? (await SecretBox.fromBase64(randomBytes(32).toString("base64")));
+  const next = { input: full, ratePicosPerSecond: 37_000_000n, reserveMicros, idempotency: null };
+  const { row } = await submitExecution(db, key, next, clock, box);
   return row;
 }

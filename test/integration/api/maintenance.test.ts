@@ -29,7 +29,7 @@ test("the cron forgets expired nonces and idempotency keys, and keeps fresh ones
         apiUrl: inject("sandboxHostUrl"),
         sandboxUrl: inject("sandboxHostUrl"),
       }),
-      config: { REAPER_GRACE_MS: DEFAULT_REAPER_GRACE_MS },
+      config: { REAPER_GRACE_MS: DEFAULT_REAPER_GRACE_MS, INPUT_RETENTION_DAYS: 30 },
     } as unknown as Services;
     await runMaintenance(services);
     expect(await count("request_nonces")).toBe(0);

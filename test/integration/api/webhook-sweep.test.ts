@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { DeliveryMessage } from "../../../functions/env.js";
 import type { Clock } from "../../../functions/services/clock.js";
+import { DnsOverHttpsResolver } from "../../../functions/services/host-resolver.js";
 import { claimExecution, finishExecution, loadExecution } from "../../../functions/services/ledger.js";
 import { deliverWebhook, requeueOverdueDeliveries, scheduleDelivery } from "../../../functions/services/webhook-delivery.js";
 import { FetchWebhookTransport } from "../../../functions/services/webhook-transport.js";
@@ -55,6 +56,8 @@ test("a dropped delivery message is re-queued by the sweep once overdue, then de
     schedule: [5, 300],
     timeoutMs: 5000,
     allowPrivate: true,
+    // Private destinations are allowed here, so no name is resolved.
+    resolver: new DnsOverHttpsResolver("http://127.0.0.1:9/unused"),
   };
   expect(await deliverWebhook(deps, row.id)).toBe("delivered");
   const [delivery] = await receiver.waitFor(1);

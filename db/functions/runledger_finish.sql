@@ -1,0 +1,28 @@
+-- A run's end recorded and settled in one round trip. Only an unsettled row matches, so settling
+-- twice is impossible; a cancel that came first keeps its status; the cost is never more than the
+-- reservation; a pending webhook becomes due. Returns the finished row, or nothing.
+CREATE OR REPLACE FUNCTION runledger_finish(p_id text, p_outcome jsonb) RETURNS SETOF executions
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_row executions;
+  v_finished_at timestamptz := (p_outcome->>'finished_at')::timestamptz;
+BEGIN
+  UPDATE executions SET
+    status = CASE WHEN status = 'canceled' THEN 'canceled' ELSE p_outcome->>'status' END,
+    finished_at = coalesce(finished_at, v_finished_at),
+    duration_ms = (p_outcome->>'duration_ms')::integer,
+    sandbox_ms = (p_outcome->>'sandbox_ms')::integer,
+    cost_micros = least((p_outcome->>'cost_micros')::bigint, reserved_micros),
+    result = nullif(p_outcome->'result', 'null'::jsonb),
+    settled_at = v_finished_at,
+    webhook_next_attempt_at = CASE WHEN webhook_status = 'pending' THEN v_finished_at ELSE webhook_next_attempt_at END
+  WHERE id = p_id AND settled_at IS NULL AND status IN ('running', 'canceled')
+  RETURNING * INTO v_row;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  PERFORM runledger_settle(v_row.key_id, v_row.period_start, v_row.reserved_micros, coalesce(v_row.cost_micros, 0),
+    v_row.created_at, v_row.template, v_row.language, v_row.status, coalesce(v_row.sandbox_ms, 0));
+  RETURN NEXT v_row;
+END;
+$$;
