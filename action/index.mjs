@@ -97,7 +97,7 @@ function printUntrusted(title, text) {
 }
 
 /**
- * Signs and sends one request (contract §2); the parsed answer, or an ActionError with the server's code.
+ * Signs and sends one request (the README's "Calling it"); the parsed answer, or an ActionError with the server's code.
  * @param {{url: string, key: string, secret: string}} api
  * @param {string} method
  * @param {string} path

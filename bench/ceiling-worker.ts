@@ -1,6 +1,7 @@
 import { Hono } from "hono";
-import type { DeliveryMessage, Env, RunMessage } from "../functions/env.js";
+import type { Env } from "../functions/env.js";
 import worker from "../functions/index.js";
+import type { DeliveryMessage, RunMessage } from "../functions/queues.js";
 
 // The benchmarks' Worker: runledger unchanged, plus a bare Hono route in the same isolate that
 // answers 202 without touching the database, the ceiling the front door is measured against.

@@ -9,7 +9,7 @@ import {
   type ExecutionCreateInput,
   type ExecutionList,
   type ExecutionStatus,
-  FINAL_STATUSES,
+  isFinalStatus,
 } from "./types.js";
 
 export { RunledgerError } from "./errors.js";
@@ -55,7 +55,7 @@ export interface ListExecutionsQuery {
 const encoder = new TextEncoder();
 
 export function isFinal(execution: Pick<Execution, "status">): boolean {
-  return FINAL_STATUSES.includes(execution.status);
+  return isFinalStatus(execution.status);
 }
 
 /** `?a=1&b=2` from the defined entries, or nothing. */
@@ -84,7 +84,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Signs requests to runledger as contract §2 says (HMAC-SHA256 over timestamp, method, path and body),
+ * Signs requests to runledger as the README's "Calling it" says (HMAC-SHA256 over timestamp, method, path and body),
  * with a typed method for every `/v1` route. Typed methods throw a `RunledgerError` for any answer that is
  * not a success; `request` returns whatever came back.
  */

@@ -1,5 +1,5 @@
 /**
- * An answer that was not a success. `code` is the server's error code (contract §6), or, when no
+ * An answer that was not a success. `code` is the server's error code (README, "Routes"), or, when no
  * error envelope came back, `network_error` (the server could not be reached) or `invalid_response`
  * (it answered something that is not runledger's envelope).
  */

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
+import type { KeyGrouping } from "../db/schema/enums.js";
 import type { Execution, zExecutionCreate, zExecutionList } from "../functions/schemas/execution.js";
 import type { zKeyCreate, zKeyPatch, zKeyWithSecrets, zRotated } from "../functions/schemas/key.js";
-import type { adminGroupings, keyGroupings } from "../functions/schemas/money-reports.js";
 
 // Wire types, taken from the zod schemas that validate requests and shape answers.
 export type { ErrorCode } from "../functions/errors.js";
@@ -13,9 +13,18 @@ export type { Budget, CostReport } from "../functions/schemas/money-reports.js";
 export type ExecutionCreateInput = z.input<typeof zExecutionCreate>;
 export type ExecutionList = z.infer<typeof zExecutionList>;
 export type Language = Execution["language"];
-export type ExecutionStatus = Execution["status"];
-export type FinalStatus = Exclude<ExecutionStatus, "queued" | "running">;
-export const FINAL_STATUSES: readonly ExecutionStatus[] = ["succeeded", "failed", "timed_out", "canceled", "error"];
+export {
+  ADMIN_GROUPINGS,
+  type AdminGrouping,
+  EXECUTION_STATUSES,
+  type ExecutionStatus,
+  FINAL_STATUSES,
+  type FinalStatus,
+  isFinalStatus,
+  KEY_GROUPINGS,
+  type KeyGrouping,
+  LANGUAGES,
+} from "../db/schema/enums.js";
 
 /** `POST /admin/keys` as a caller writes it (money as a decimal string or a number). */
 export type KeyCreateInput = z.input<typeof zKeyCreate>;
@@ -32,9 +41,6 @@ export interface Delivery {
   error: string | null;
   duration_ms: number;
 }
-
-export type KeyGrouping = (typeof keyGroupings)[number];
-export type AdminGrouping = (typeof adminGroupings)[number];
 
 export interface CostsQuery<G extends string = KeyGrouping> {
   /** First UTC day, `YYYY-MM-DD`, inclusive. */

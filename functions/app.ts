@@ -4,12 +4,13 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.js";
 import { ConfigError } from "./env.js";
 import { ApiError, type ErrorCode, errorStatus } from "./errors.js";
-import { describeForLog, isTransientDatabaseError } from "./log.js";
+import { describeForLog } from "./log.js";
 import { adminAuth } from "./middleware/admin-auth.js";
 import { bodyLimits } from "./middleware/body-limits.js";
 import { requestId } from "./middleware/request-id.js";
 import { withServices } from "./middleware/services.js";
 import { verifySignature } from "./middleware/signature.js";
+import { isTransientDatabaseError } from "./retry.js";
 import { registerGetAdminCosts } from "./routes/admin-costs-get.js";
 import { registerCreateKey } from "./routes/admin-keys-create.js";
 import { registerGetKey } from "./routes/admin-keys-get.js";
@@ -87,7 +88,7 @@ function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
   return c.json(body, error.status, error.headers);
 }
 
-/** Every failure becomes one of the contract's errors; only the platform's own failures are 5xx. */
+/** Every failure becomes one of the API's documented errors (README, "Routes"); only the platform's own failures are 5xx. */
 function toApiError(error: unknown, requestId: string): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) {

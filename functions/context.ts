@@ -8,7 +8,10 @@ import type { SandboxProvider } from "./services/sandbox-provider.js";
 import type { SecretBox } from "./services/secrets.js";
 import type { WebhookTransport } from "./services/webhook-transport.js";
 
-/** Everything a route or consumer needs, built once per request or queue batch (services.ts). */
+/**
+ * Everything a route, consumer or job needs, built once per request or queue batch
+ * (build-services.ts). Functions take the part they use, as `Pick<Services, …>`, first.
+ */
 export interface Services {
   config: Config;
   db: Database;

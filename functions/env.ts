@@ -1,32 +1,11 @@
 import { z } from "zod";
-
-/** What runledger uses of a Cloudflare Queue producer binding. */
-export interface MessageQueue<T> {
-  send(body: T, options?: { delaySeconds?: number }): Promise<void>;
-  sendBatch(messages: Iterable<{ body: T; delaySeconds?: number }>): Promise<void>;
-}
+import type { DeliveryMessage, MessageQueue, RunMessage } from "./queues.js";
 
 /** Bindings that are not plain strings. */
 export interface Bindings {
   RUNS: MessageQueue<RunMessage>;
   DELIVERIES: MessageQueue<DeliveryMessage>;
 }
-
-export interface RunMessage {
-  executionId: string;
-}
-
-export interface DeliveryMessage {
-  executionId: string;
-}
-
-/** Queue names, as in wrangler.toml: the queue handler switches on them. */
-export const QUEUES = {
-  runs: "runledger-runs",
-  runsDead: "runledger-runs-dead",
-  deliveries: "runledger-deliveries",
-  deliveriesDead: "runledger-deliveries-dead",
-} as const;
 
 /** How long past its deadline a `running` execution waits before the cron reaps it, by default. */
 export const DEFAULT_REAPER_GRACE_MS = 90_000;

@@ -1,9 +1,10 @@
 import { newApp } from "./app.js";
+import { buildServices } from "./build-services.js";
 import { consumeDeadDeliveries, consumeDeliveries } from "./consumers/deliveries.js";
 import { consumeDeadRuns, consumeRuns } from "./consumers/runs.js";
-import { type DeliveryMessage, type Env, QUEUES, type RunMessage } from "./env.js";
+import type { Env } from "./env.js";
 import { runMaintenance } from "./jobs/maintenance.js";
-import { buildServices } from "./services.js";
+import { type DeliveryMessage, QUEUES, type QueueBatch, type RunMessage } from "./queues.js";
 
 const app = newApp();
 
@@ -15,13 +16,13 @@ export default {
     try {
       switch (batch.queue) {
         case QUEUES.runs:
-          return await consumeRuns(batch as MessageBatch<RunMessage>, services);
+          return await consumeRuns(batch as QueueBatch<RunMessage>, services);
         case QUEUES.runsDead:
-          return await consumeDeadRuns(batch as MessageBatch<RunMessage>, services);
+          return await consumeDeadRuns(batch as QueueBatch<RunMessage>, services);
         case QUEUES.deliveries:
-          return await consumeDeliveries(batch as MessageBatch<DeliveryMessage>, services);
+          return await consumeDeliveries(batch as QueueBatch<DeliveryMessage>, services);
         case QUEUES.deliveriesDead:
-          return await consumeDeadDeliveries(batch as MessageBatch<DeliveryMessage>, services);
+          return await consumeDeadDeliveries(batch as QueueBatch<DeliveryMessage>, services);
         default:
           console.error(`messages from an unknown queue ${batch.queue} were left for retry`);
           batch.retryAll();

@@ -1,11 +1,11 @@
-import type { ExecutionStatus } from "../types.js";
+import { EXECUTION_STATUSES } from "../types.js";
 import { integer, oneOf, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { keyClient } from "./config.js";
 import { EXIT, usageError } from "./exit.js";
 import { printHelp, printJson } from "./io.js";
 
-const STATUSES: readonly ExecutionStatus[] = ["queued", "running", "succeeded", "failed", "timed_out", "canceled", "error"];
+const STATUSES = EXECUTION_STATUSES;
 
 /** A command that takes exactly one execution id. */
 function oneId(command: string, positionals: string[]): string {

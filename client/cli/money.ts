@@ -1,4 +1,4 @@
-import type { AdminGrouping, CostReport, CostsQuery, KeyGrouping } from "../types.js";
+import { ADMIN_GROUPINGS, type AdminGrouping, type CostReport, type CostsQuery, KEY_GROUPINGS, type KeyGrouping } from "../types.js";
 import { oneOf, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { adminClient, keyClient } from "./config.js";
@@ -35,8 +35,7 @@ export const budgetCommand: Command = {
   },
 };
 
-const GROUPINGS: readonly KeyGrouping[] = ["day", "template", "language", "status"];
-const ADMIN_GROUPINGS: readonly AdminGrouping[] = ["key", "day", "template"];
+const GROUPINGS = KEY_GROUPINGS;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const costsHelp = `Usage: runledger costs [--group-by day|template|language|status] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--csv|--json]

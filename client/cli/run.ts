@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { basename, extname, isAbsolute, normalize } from "node:path";
 import { isFinal, type RunledgerClient } from "../client.js";
 import { RunledgerError } from "../errors.js";
-import type { Execution, ExecutionCreateInput, Language } from "../types.js";
+import { type Execution, type ExecutionCreateInput, LANGUAGES, type Language } from "../types.js";
 import { integer, oneOf, pairs, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { keyClient } from "./config.js";
@@ -10,7 +10,6 @@ import { EXIT, exitCodeFor, usageError } from "./exit.js";
 import { printHelp, printJson, readLocal, readStdin } from "./io.js";
 import { Spinner } from "./spinner.js";
 
-const LANGUAGES: readonly Language[] = ["python", "javascript", "typescript", "bash", "r", "java"];
 const BY_EXTENSION: Record<string, Language> = {
   ".py": "python",
   ".js": "javascript",

@@ -1,6 +1,7 @@
--- A run's end recorded and settled in one round trip. Only an unsettled row matches, so settling
--- twice is impossible; a cancel that came first keeps its status; the cost is never more than the
--- reservation; a pending webhook becomes due. Returns the finished row, or nothing.
+-- A run's end, recorded and settled in one round trip: its final state, the reservation released,
+-- the actual cost added (never more than was reserved) and counted in the day's rollup, and the
+-- webhook it owes put in the outbox. Only an unsettled row matches, so settling twice is
+-- impossible; a cancel that came first keeps its status. Returns the finished row, or nothing.
 CREATE OR REPLACE FUNCTION runledger_finish(p_id text, p_outcome jsonb) RETURNS SETOF executions
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -14,8 +15,7 @@ BEGIN
     sandbox_ms = (p_outcome->>'sandbox_ms')::integer,
     cost_micros = least((p_outcome->>'cost_micros')::bigint, reserved_micros),
     result = nullif(p_outcome->'result', 'null'::jsonb),
-    settled_at = v_finished_at,
-    webhook_next_attempt_at = CASE WHEN webhook_status = 'pending' THEN v_finished_at ELSE webhook_next_attempt_at END
+    settled_at = v_finished_at
   WHERE id = p_id AND settled_at IS NULL AND status IN ('running', 'canceled')
   RETURNING * INTO v_row;
   IF NOT FOUND THEN
@@ -23,6 +23,7 @@ BEGIN
   END IF;
   PERFORM runledger_settle(v_row.key_id, v_row.period_start, v_row.reserved_micros, coalesce(v_row.cost_micros, 0),
     v_row.created_at, v_row.template, v_row.language, v_row.status, coalesce(v_row.sandbox_ms, 0));
+  PERFORM runledger_owe_completed_event(v_row);
   RETURN NEXT v_row;
 END;
 $$;

@@ -22,6 +22,4 @@ export const budgetUsage = pgTable(
   ],
 );
 
-export const budgetPeriods = ["day", "month", "total"] as const;
-export type BudgetPeriod = (typeof budgetPeriods)[number];
 export type BudgetUsageRow = typeof budgetUsage.$inferSelect;

@@ -1,10 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { EXECUTION_STATUSES } from "./enums.js";
 import { keys } from "./keys.js";
-
-export const executionStatuses = ["queued", "running", "succeeded", "failed", "timed_out", "canceled", "error"] as const;
-export type ExecutionStatus = (typeof executionStatuses)[number];
-export const finalStatuses: readonly ExecutionStatus[] = ["succeeded", "failed", "timed_out", "canceled", "error"];
 
 export interface ExecutionFile {
   path: string;
@@ -30,7 +27,7 @@ export const executions = pgTable(
     keyId: text("key_id")
       .notNull()
       .references(() => keys.id, { onDelete: "restrict" }),
-    status: text("status", { enum: executionStatuses }).notNull(),
+    status: text("status", { enum: EXECUTION_STATUSES }).notNull(),
     language: text("language").notNull(),
     template: text("template").notNull(),
     timeoutMs: integer("timeout_ms").notNull(),
@@ -44,6 +41,7 @@ export const executions = pgTable(
     /** When `code` and the inputs were erased, the retention period after the execution finished. */
     inputsPurgedAt: timestamp("inputs_purged_at", { withTimezone: true, precision: 3 }),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull(),
+    /** Where its final event goes; the event itself is in the outbox (`events`) once it is owed. */
     webhookUrl: text("webhook_url"),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),
     startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }),
@@ -59,18 +57,10 @@ export const executions = pgTable(
     costMicros: bigint("cost_micros", { mode: "bigint" }),
     settledAt: timestamp("settled_at", { withTimezone: true, precision: 3 }),
     result: jsonb("result").$type<ExecutionResult>(),
-    webhookStatus: text("webhook_status", { enum: ["pending", "delivered", "failed"] }),
-    webhookAttempts: integer("webhook_attempts").notNull().default(0),
-    /** Attempts made before the current delivery cycle (a redelivery starts a new one). */
-    webhookAttemptBase: integer("webhook_attempt_base").notNull().default(0),
-    webhookMessageId: text("webhook_message_id"),
-    /** When the next delivery attempt is due; while one is in flight, when its lease runs out. */
-    webhookNextAttemptAt: timestamp("webhook_next_attempt_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [
     index("executions_key_created_idx").on(t.keyId, t.id),
     index("executions_active_idx").on(t.keyId).where(sql`${t.status} in ('queued', 'running')`),
-    index("executions_webhook_due_idx").on(t.webhookNextAttemptAt).where(sql`${t.webhookStatus} = 'pending'`),
     index("executions_inputs_retained_idx").on(t.finishedAt).where(sql`${t.inputsPurgedAt} is null`),
     check("executions_money_non_negative", sql`${t.reservedMicros} >= 0 and (${t.costMicros} is null or ${t.costMicros} >= 0)`),
   ],

@@ -12,7 +12,8 @@ if (changed.length === 0) {
   console.log("every function in db/functions/ is as the migrations leave it");
   process.exit(0);
 }
-const name = `functions_${changed.map(([n]) => n.replace(/^runledger_/, "")).join("_")}`.slice(0, 60);
+const short = changed.map(([n]) => n.replace(/^runledger_/, ""));
+const name = short.length <= 2 ? `functions_${short.join("_")}` : `functions_${short.slice(0, 2).join("_")}_and_${short.length - 2}_more`;
 const generated = spawnSync("npx", ["drizzle-kit", "generate", "--custom", `--name=${name}`], { stdio: "inherit" });
 if (generated.status !== 0) process.exit(generated.status ?? 1);
 const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8")) as { entries: Array<{ tag: string }> };

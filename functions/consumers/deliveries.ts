@@ -1,33 +1,34 @@
 import type { Services } from "../context.js";
-import type { DeliveryMessage } from "../env.js";
-import { type DeliveryDeps, deliverWebhook, markWebhookFailed } from "../services/webhook-delivery.js";
+import { completedEventOf, giveUpEvent } from "../ledger/index.js";
+import type { DeliveryMessage, QueueBatch } from "../queues.js";
+import { deliverEvent } from "../services/event-delivery.js";
 import { eachMessage } from "./each-message.js";
 
-export function deliveryDeps(services: Services): DeliveryDeps {
-  const { db, secrets, clock, webhooks, deliveries, config, resolver } = services;
-  return {
-    db,
-    secrets,
-    clock,
-    transport: webhooks,
-    deliveries,
-    schedule: config.WEBHOOK_RETRY_SCHEDULE,
-    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    allowPrivate: config.ALLOW_PRIVATE_WEBHOOKS,
-    resolver,
-  };
+/** A message queued before the outbox named the execution, not its event. */
+type AnyDeliveryMessage = DeliveryMessage | { executionId: string };
+
+async function eventIdOf(services: Services, body: AnyDeliveryMessage): Promise<string | null> {
+  if ("eventId" in body) return body.eventId;
+  return (await completedEventOf(services, body.executionId))?.id ?? null;
 }
 
-/** The delivery queue's consumer: each message is one attempt at one execution's webhook. */
-export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, services: Services): Promise<void> {
-  const deps = deliveryDeps(services);
-  await eachMessage(batch, "delivery", 300, (body) => deliverWebhook(deps, body.executionId));
+/** The delivery queue's consumer: each message is one attempt at one event. */
+export async function consumeDeliveries(batch: QueueBatch<AnyDeliveryMessage>, services: Services): Promise<void> {
+  await eachMessage(
+    batch,
+    (body) => `delivering ${"eventId" in body ? body.eventId : body.executionId}`,
+    async (body) => {
+      const eventId = await eventIdOf(services, body);
+      if (eventId) await deliverEvent(services, eventId);
+    },
+  );
 }
 
-/** Messages the delivery queue gave up on: their webhooks are marked failed. */
-export async function consumeDeadDeliveries(batch: MessageBatch<DeliveryMessage>, services: Services): Promise<void> {
+/** Messages the delivery queue gave up on: their events are marked failed. */
+export async function consumeDeadDeliveries(batch: QueueBatch<AnyDeliveryMessage>, services: Services): Promise<void> {
   for (const message of batch.messages) {
-    await markWebhookFailed(services.db, message.body.executionId);
+    const eventId = await eventIdOf(services, message.body);
+    if (eventId) await giveUpEvent(services, eventId);
     message.ack();
   }
 }

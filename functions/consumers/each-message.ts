@@ -1,13 +1,14 @@
 import { describeForLog } from "../log.js";
+import type { QueueBatch } from "../queues.js";
+import { backoffMs, QUEUE_MESSAGES } from "../retry.js";
 
 /**
  * Handles a batch's messages side by side and acknowledges each explicitly; one that throws is
  * retried with an exponential delay (capped) until the queue sends it to its dead-letter queue.
  */
-export async function eachMessage<T extends { executionId: string }>(
-  batch: MessageBatch<T>,
-  what: string,
-  maxDelayS: number,
+export async function eachMessage<T>(
+  batch: QueueBatch<T>,
+  describe: (body: T) => string,
   handle: (body: T) => Promise<unknown>,
 ): Promise<void> {
   await Promise.all(
@@ -16,8 +17,8 @@ export async function eachMessage<T extends { executionId: string }>(
         await handle(message.body);
         message.ack();
       } catch (error) {
-        console.error(`${what} for ${message.body.executionId} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
-        message.retry({ delaySeconds: Math.min(maxDelayS, 2 ** message.attempts) });
+        console.error(`${describe(message.body)} (attempt ${message.attempts}) failed: ${describeForLog(error)}`);
+        message.retry({ delaySeconds: Math.ceil(backoffMs(QUEUE_MESSAGES, message.attempts) / 1000) });
       }
     }),
   );

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import { buildServices } from "../build-services.js";
 import type { AppEnv } from "../context.js";
-import { buildServices } from "../services.js";
 
 /** Builds the request's services and closes its database client once the response is out. */
 export const withServices: MiddlewareHandler<AppEnv> = async (c, next) => {

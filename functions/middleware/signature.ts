@@ -14,7 +14,7 @@ const KEY_ID = idPattern("key");
 const UNAUTHORIZED = "invalid signature or unknown key";
 
 /**
- * Contract §2: the HMAC of `{timestamp}\n{METHOD}\n{path-and-query}\n{sha256(body)}` under the
+ * The request signature (README, "Calling it"; the OpenAPI document's security schemes): the HMAC of `{timestamp}\n{METHOD}\n{path-and-query}\n{sha256(body)}` under the
  * key's secret (or, for 24 hours after a rotation, its previous one), a timestamp within 300 s,
  * and each signature used once. Then a revoked key is refused, and a body must be valid JSON.
  */
@@ -35,7 +35,7 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const { db, clock, secrets } = c.get("services");
   const now = clock.now();
-  // In the contract's order: an unknown key, then the timestamp, then the signature.
+  // In the documented order (README, "Calling it"): an unknown key, then the timestamp, then the signature.
   const key = await findKey(db, keyId);
   if (!key) throw new ApiError("unauthorized", UNAUTHORIZED);
   if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > TOLERANCE_S) {

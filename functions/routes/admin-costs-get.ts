@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { ADMIN_GROUPINGS } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses } from "../schemas/error.js";
-import { adminGroupings, zCostsQuery } from "../schemas/money-reports.js";
+import { zCostsQuery } from "../schemas/money-reports.js";
 import { costReport } from "../services/reports.js";
 import { costsResponses, sendReport } from "./costs-get.js";
 
@@ -10,7 +11,7 @@ export const getAdminCostsRoute = createRoute({
   path: "/admin/costs",
   summary: "What every key spent, grouped by key, day or template",
   security: adminSecurity,
-  request: { query: zCostsQuery(adminGroupings) },
+  request: { query: zCostsQuery(ADMIN_GROUPINGS) },
   responses: { ...costsResponses, ...errorResponses(...adminRouteErrors, "invalid_request") },
 });
 

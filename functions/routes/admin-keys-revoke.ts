@@ -1,9 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
+import { completedEventOf, revokeKeyExecutions } from "../ledger/index.js";
 import { adminRouteErrors, adminSecurity, errorResponses, jsonContent } from "../schemas/error.js";
 import { zKey, zKeyIdParam } from "../schemas/key.js";
-import { keyView, revokeKey } from "../services/keys.js";
-import { scheduleDelivery } from "../services/webhook-delivery.js";
+import { queueDeliveries } from "../services/event-delivery.js";
+import { getKey, keyView } from "../services/keys.js";
 
 export const revokeKeyRoute = createRoute({
   method: "delete",
@@ -16,9 +17,14 @@ export const revokeKeyRoute = createRoute({
 
 export function registerRevokeKey(app: OpenAPIHono<AppEnv>): void {
   app.openapi(revokeKeyRoute, async (c) => {
-    const { db, clock, deliveries } = c.get("services");
-    const { key, canceled } = await revokeKey(db, c.req.valid("param").id, clock);
-    for (const execution of canceled) if (execution.webhookUrl) await scheduleDelivery(db, deliveries, execution.id, clock.now());
-    return c.json(keyView(key), 200);
+    const services = c.get("services");
+    const id = c.req.valid("param").id;
+    const canceled = await revokeKeyExecutions(services, id);
+    const owed = await Promise.all(canceled.filter((e) => e.webhookUrl).map((e) => completedEventOf(services, e.id)));
+    await queueDeliveries(
+      services,
+      owed.flatMap((event) => (event ? [event.id] : [])),
+    );
+    return c.json(keyView(await getKey(services.db, id)), 200);
   });
 }

@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { KEY_GROUPINGS } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
-import { type CostReport, keyGroupings, zCostReport, zCostsQuery } from "../schemas/money-reports.js";
+import { type CostReport, zCostReport, zCostsQuery } from "../schemas/money-reports.js";
 import { costReport, costReportCsv } from "../services/reports.js";
 
 export const costsResponses = {
@@ -17,7 +18,7 @@ export const getCostsRoute = createRoute({
   path: "/v1/costs",
   summary: "What this key spent, on what, when",
   security: signedSecurity,
-  request: { query: zCostsQuery(keyGroupings) },
+  request: { query: zCostsQuery(KEY_GROUPINGS) },
   responses: { ...costsResponses, ...errorResponses(...signedRouteErrors, "invalid_request") },
 });
 

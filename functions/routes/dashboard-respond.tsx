@@ -25,7 +25,7 @@ export async function page(
   return c.html(await renderPage(node), status, PAGE_HEADERS);
 }
 
-/** A refusal as a page, with the contract's error code and the request id. */
+/** A refusal as a page, with the API's error code and the request id. */
 export function refusal(c: Context<AppEnv>, status: 400 | 401 | 403 | 404 | 413, code: string, title: string, message: string) {
   return page(c, <MessagePage status={status} code={code} title={title} message={message} requestId={c.get("requestId")} />, status);
 }

@@ -1,10 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
+import { cancelExecution, completedEventOf, loadExecution } from "../ledger/index.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionIdParam } from "../schemas/execution.js";
+import { queueDeliveries } from "../services/event-delivery.js";
 import { executionView } from "../services/execution-view.js";
-import { cancelExecution } from "../services/ledger.js";
-import { scheduleDelivery } from "../services/webhook-delivery.js";
 
 export const cancelExecutionRoute = createRoute({
   method: "post",
@@ -20,11 +20,12 @@ export const cancelExecutionRoute = createRoute({
 
 export function registerCancelExecution(app: OpenAPIHono<AppEnv>): void {
   app.openapi(cancelExecutionRoute, async (c) => {
-    const { db, clock, sandboxes, deliveries } = c.get("services");
-    const { row, sandboxId } = await cancelExecution(db, c.get("key").id, c.req.valid("param").id, clock.now());
-    // A running one: its consumer sees the sandbox die, settles what ran, and sends the webhook.
-    if (sandboxId) await sandboxes.kill(sandboxId).catch(() => false);
-    if (row.settledAt && row.webhookUrl) await scheduleDelivery(db, deliveries, row.id, clock.now());
-    return c.json(executionView(row), 200);
+    const services = c.get("services");
+    const canceled = await cancelExecution(services, c.get("key").id, c.req.valid("param").id);
+    // A running one: its runner sees the sandbox die, settles what ran, and owes the webhook then.
+    if (!canceled.settledAt && canceled.sandboxId) await services.sandboxes.kill(canceled.sandboxId).catch(() => false);
+    const event = canceled.settledAt && canceled.webhookUrl ? await completedEventOf(services, canceled.id) : null;
+    if (event) await queueDeliveries(services, [event.id]);
+    return c.json(executionView((await loadExecution(services, canceled.id)) ?? { ...canceled, webhook: null }), 200);
   });
 }

@@ -1,12 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { finalStatuses } from "../../db/schema/index.js";
+import { isFinalStatus } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
 import { ApiError, invalidField } from "../errors.js";
+import { loadExecution, submitExecution } from "../ledger/index.js";
 import { describeForLog } from "../log.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionCreate, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
-import { loadExecution, submitExecution } from "../services/ledger.js";
 import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
 import { sha256Hex } from "../services/signing.js";
 import { checkDestination } from "../services/webhook-destination.js";
@@ -58,7 +58,8 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     const input = c.req.valid("json");
     const { wait } = c.req.valid("query");
     const key = c.get("key");
-    const { db, config, pricing, clock, queue, secrets, resolver } = c.get("services");
+    const services = c.get("services");
+    const { config, pricing, clock, queue, resolver } = services;
 
     const template = input.template ?? config.DEFAULT_TEMPLATE;
     if (key.templates && !key.templates.includes(template)) {
@@ -78,18 +79,12 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
       throw invalidField("Idempotency-Key", "must be 1–255 printable ASCII characters");
     const rate = ratePicosPerSecond(pricing, spec);
-    const { row, replayed } = await submitExecution(
-      db,
-      key,
-      {
-        input: { ...input, template, webhook_url: webhookUrl },
-        ratePicosPerSecond: rate,
-        reserveMicros: reserveMicros(pricing, rate, input.timeout_ms),
-        idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
-      },
-      clock,
-      secrets,
-    );
+    const { execution: row, replayed } = await submitExecution(services, key, {
+      input: { ...input, template, webhook_url: webhookUrl },
+      ratePicosPerSecond: rate,
+      reserveMicros: reserveMicros(pricing, rate, input.timeout_ms),
+      idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
+    });
     c.header("Location", `/v1/executions/${row.id}`);
     if (replayed) {
       c.header("Idempotent-Replayed", "true");
@@ -103,10 +98,10 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
 
     let current = row;
     const deadline = clock.now().getTime() + (wait ?? 0) * 1000;
-    while (!finalStatuses.includes(current.status) && clock.now().getTime() < deadline) {
+    while (!isFinalStatus(current.status) && clock.now().getTime() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-      current = (await loadExecution(db, row.id)) ?? current;
+      current = (await loadExecution(services, row.id)) ?? current;
     }
-    return c.json(executionView(current), finalStatuses.includes(current.status) && wait !== undefined ? 200 : 202);
+    return c.json(executionView(current), isFinalStatus(current.status) && wait !== undefined ? 200 : 202);
   });
 }

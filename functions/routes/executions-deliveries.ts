@@ -1,10 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { asc, eq } from "drizzle-orm";
-import { webhookDeliveries } from "../../db/schema/index.js";
 import type { AppEnv } from "../context.js";
+import { attemptsOf, completedEventOf, getExecution } from "../ledger/index.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecutionIdParam } from "../schemas/execution.js";
-import { getExecution } from "../services/ledger.js";
 
 const zDelivery = z
   .object({
@@ -30,13 +28,10 @@ export const listDeliveriesRoute = createRoute({
 
 export function registerListDeliveries(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listDeliveriesRoute, async (c) => {
-    const { db } = c.get("services");
-    const execution = await getExecution(db, c.get("key").id, c.req.valid("param").id);
-    const rows = await db
-      .select()
-      .from(webhookDeliveries)
-      .where(eq(webhookDeliveries.executionId, execution.id))
-      .orderBy(asc(webhookDeliveries.attempt));
+    const services = c.get("services");
+    const execution = await getExecution(services, c.get("key").id, c.req.valid("param").id);
+    const event = await completedEventOf(services, execution.id);
+    const rows = event ? await attemptsOf(services, event.id) : [];
     const data = rows.map((r) => ({
       attempt: r.attempt,
       at: r.at.toISOString(),

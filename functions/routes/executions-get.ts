@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
+import { getExecution } from "../ledger/index.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionIdParam } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
-import { getExecution } from "../services/ledger.js";
 
 export const getExecutionRoute = createRoute({
   method: "get",
@@ -19,7 +19,7 @@ export const getExecutionRoute = createRoute({
 
 export function registerGetExecution(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getExecutionRoute, async (c) => {
-    const row = await getExecution(c.get("services").db, c.get("key").id, c.req.valid("param").id);
+    const row = await getExecution(c.get("services"), c.get("key").id, c.req.valid("param").id);
     return c.json(executionView(row), 200);
   });
 }

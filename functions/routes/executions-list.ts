@@ -1,10 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { executionStatuses } from "../../db/schema/index.js";
+import { EXECUTION_STATUSES } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
+import { listExecutions } from "../ledger/index.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecutionList, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
-import { listExecutions } from "../services/ledger.js";
 
 export const listExecutionsRoute = createRoute({
   method: "get",
@@ -13,7 +13,7 @@ export const listExecutionsRoute = createRoute({
   security: signedSecurity,
   request: {
     query: z.object({
-      status: z.enum(executionStatuses).optional(),
+      status: z.enum(EXECUTION_STATUSES).optional(),
       limit: zQueryInt(1, 100, "1–100, default 20"),
       cursor: z
         .string()
@@ -30,7 +30,7 @@ export const listExecutionsRoute = createRoute({
 export function registerListExecutions(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listExecutionsRoute, async (c) => {
     const { status, limit, cursor } = c.req.valid("query");
-    const page = await listExecutions(c.get("services").db, c.get("key").id, { status, limit: limit ?? 20, cursor });
+    const page = await listExecutions(c.get("services"), c.get("key").id, { status, limit: limit ?? 20, cursor });
     return c.json({ data: page.rows.map(executionView), next_cursor: page.nextCursor }, 200);
   });
 }

@@ -1,12 +1,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { finalStatuses } from "../../db/schema/index.js";
+import { isFinalStatus } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
 import { invalidField } from "../errors.js";
+import { completedEventOf, getExecution, loadExecution, redeliverEvent } from "../ledger/index.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionIdParam } from "../schemas/execution.js";
+import { queueDeliveries } from "../services/event-delivery.js";
 import { executionView } from "../services/execution-view.js";
-import { getExecution } from "../services/ledger.js";
-import { redeliver } from "../services/webhook-delivery.js";
 
 export const redeliverRoute = createRoute({
   method: "post",
@@ -22,11 +22,15 @@ export const redeliverRoute = createRoute({
 
 export function registerRedeliver(app: OpenAPIHono<AppEnv>): void {
   app.openapi(redeliverRoute, async (c) => {
-    const { db, deliveries, clock } = c.get("services");
-    const execution = await getExecution(db, c.get("key").id, c.req.valid("param").id);
+    const services = c.get("services");
+    const execution = await getExecution(services, c.get("key").id, c.req.valid("param").id);
     if (!execution.webhookUrl) throw invalidField("webhook_url", "this execution was submitted without a webhook_url");
-    if (!finalStatuses.includes(execution.status))
+    if (!isFinalStatus(execution.status))
       throw invalidField("status", "the execution has not finished; its event is delivered when it does");
-    return c.json(executionView(await redeliver(db, deliveries, execution, clock.now())), 202);
+    const event = await completedEventOf(services, execution.id);
+    if (!event) throw invalidField("status", "the execution's event is not owed yet; it is delivered when it is");
+    await redeliverEvent(services, event.id);
+    await queueDeliveries(services, [event.id]);
+    return c.json(executionView((await loadExecution(services, execution.id)) ?? execution), 202);
   });
 }

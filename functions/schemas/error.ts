@@ -97,7 +97,7 @@ export const adminRouteErrors = [
   "unavailable",
 ] as const satisfies readonly ErrorCode[];
 
-/** Errors every signed route can answer: the admin ones and the rest of contract §2. */
+/** Errors every signed route can answer: the admin ones and the signature rules (README, "Calling it"). */
 export const signedRouteErrors = [
   ...adminRouteErrors,
   "timestamp_out_of_range",

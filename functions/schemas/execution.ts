@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { executionStatuses } from "../../db/schema/index.js";
+import { EXECUTION_STATUSES, LANGUAGES } from "../../db/schema/enums.js";
 
-export const LANGUAGES = ["python", "javascript", "typescript", "bash", "r", "java"] as const;
 const MAX_CODE_BYTES = 256 * 1024;
 const MAX_FILES_BYTES = 512 * 1024;
 const encoder = new TextEncoder();
@@ -72,7 +71,7 @@ export const zExecutionResult = z
 export const zExecution = z
   .object({
     id: z.string().openapi({ example: "exe_01jd8k2m3n4p5q6r7s8t9v0w1x" }),
-    status: z.enum(executionStatuses),
+    status: z.enum(EXECUTION_STATUSES),
     language: z.enum(LANGUAGES),
     template: z.string(),
     timeout_ms: z.number().int(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { budgetPeriods } from "../../db/schema/index.js";
+import { BUDGET_PERIODS } from "../../db/schema/enums.js";
 import { usdToMicros } from "../money.js";
 
 /** Money in: a decimal string or a JSON number with at most 6 places. */
@@ -15,7 +15,7 @@ export const zKeyCreate = z
   .strictObject({
     name: z.string().min(1).max(200),
     budget_usd: zUsd,
-    budget_period: z.enum(budgetPeriods),
+    budget_period: z.enum(BUDGET_PERIODS),
     max_timeout_ms: z
       .number()
       .int()
@@ -31,7 +31,7 @@ export const zKeyPatch = z
   .strictObject({
     name: z.string().min(1).max(200).optional(),
     budget_usd: zUsd.optional(),
-    budget_period: z.enum(budgetPeriods).optional(),
+    budget_period: z.enum(BUDGET_PERIODS).optional(),
     max_timeout_ms: z
       .number()
       .int()
@@ -49,7 +49,7 @@ export const zKey = z
     id: z.string(),
     name: z.string(),
     budget_usd: z.string(),
-    budget_period: z.enum(budgetPeriods),
+    budget_period: z.enum(BUDGET_PERIODS),
     max_timeout_ms: z.number().int(),
     max_concurrency: z.number().int(),
     templates: z.array(z.string()).nullable(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { budgetPeriods } from "../../db/schema/index.js";
+import { BUDGET_PERIODS } from "../../db/schema/enums.js";
 
 export const zDay = z
   .string()
@@ -7,9 +7,6 @@ export const zDay = z
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
     message: "is not a calendar date",
   });
-
-export const keyGroupings = ["day", "template", "language", "status"] as const;
-export const adminGroupings = ["key", "day", "template"] as const;
 
 export function zCostsQuery<G extends readonly [string, ...string[]]>(groupings: G) {
   return z.object({
@@ -37,7 +34,7 @@ export const zCostReport = z
 
 export const zBudget = z
   .object({
-    period: z.enum(budgetPeriods),
+    period: z.enum(BUDGET_PERIODS),
     period_start: z.string(),
     period_end: z.string().nullable(),
     limit_usd: z.string(),

@@ -1,10 +1,10 @@
 import type { Database } from "../../db/client.js";
 import type { KeyRow } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
+import { latestExecutions } from "../ledger/index.js";
 import { microsToUsd } from "../money.js";
 import type { Execution } from "../schemas/execution.js";
 import { type Budget, type CostReport, zDay } from "../schemas/money-reports.js";
-import { latestExecutions } from "./ledger.js";
 import { budgetOf, costReport } from "./reports.js";
 
 export const DEFAULT_RANGE_DAYS = 30;
@@ -74,7 +74,7 @@ export async function loadDashboard(db: Database, key: KeyRow, range: { from: st
     costReport(db, key.id, { ...range, group_by: "template" }, now),
     costReport(db, key.id, { ...range, group_by: "status" }, now),
     budgetOf(db, key, now),
-    latestExecutions(db, key.id, LATEST_EXECUTIONS),
+    latestExecutions({ db }, key.id, LATEST_EXECUTIONS),
   ]);
   const rowOf = new Map(byDay.rows.map((row) => [row.group, row]));
   return {

@@ -1,11 +1,11 @@
-import type { ExecutionRow } from "../../db/schema/index.js";
+import type { ExecutionRecord } from "../ledger/read.js";
 import { microsToUsd } from "../money.js";
 import type { Execution } from "../schemas/execution.js";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A ledger row as the API shows it. */
-export function executionView(row: ExecutionRow): Execution {
+export function executionView(row: ExecutionRecord): Execution {
   return {
     id: row.id,
     status: row.status,
@@ -29,6 +29,6 @@ export function executionView(row: ExecutionRow): Execution {
       exit_code: row.result.exit_code,
       truncated: row.result.truncated,
     },
-    webhook: row.webhookUrl ? { url: row.webhookUrl, status: row.webhookStatus ?? "pending", attempts: row.webhookAttempts } : null,
+    webhook: row.webhook,
   };
 }

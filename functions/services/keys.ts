@@ -1,12 +1,11 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
-import { type ExecutionRow, type KeyRow, keys } from "../../db/schema/index.js";
+import { type KeyRow, keys } from "../../db/schema/index.js";
 import { ApiError } from "../errors.js";
 import { newKeyId, newKeySecret, newWebhookSecret } from "../ids.js";
 import { microsToUsd } from "../money.js";
 import type { Key, KeyCreate, KeyPatch } from "../schemas/key.js";
 import type { Clock } from "./clock.js";
-import { cancelQueued } from "./ledger.js";
 import type { SecretBox } from "./secrets.js";
 
 const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -92,19 +91,4 @@ export async function rotateKey(db: Database, box: SecretBox, id: string, clock:
     })
     .where(eq(keys.id, id));
   return { secret, previous_valid_until: previousValidUntil.toISOString() };
-}
-
-/**
- * Revokes a key: it stops authenticating, and its queued executions are canceled and released.
- * Returns the key and the executions it canceled (their webhooks are due).
- */
-export async function revokeKey(db: Database, id: string, clock: Clock): Promise<{ key: KeyRow; canceled: ExecutionRow[] }> {
-  const now = clock.now();
-  const [key] = await db
-    .update(keys)
-    .set({ revokedAt: sql`coalesce(${keys.revokedAt}, ${now.toISOString()}::timestamptz)` })
-    .where(eq(keys.id, id))
-    .returning();
-  if (!key) throw new ApiError("not_found", `no key ${id}`);
-  return { key, canceled: await cancelQueued(db, id, now) };
 }

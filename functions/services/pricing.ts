@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LANGUAGES } from "../../db/schema/enums.js";
 
 /** How a template is sized, and so priced. */
 export interface TemplateSpec {
@@ -15,15 +16,13 @@ export interface Pricing {
   templates: Record<string, TemplateSpec>;
 }
 
-const ALL_LANGUAGES = ["python", "javascript", "typescript", "bash", "r", "java"] as const;
-
 /** E2B's published rates and template sizes. */
 export const defaultPricing: Pricing = {
   cpuUsdPerSecond: "0.000014",
   memUsdPerGibSecond: "0.0000045",
   startupAllowanceMs: 1000,
   templates: {
-    "code-interpreter-v1": { vcpu: 2, memoryMib: 2048, languages: ALL_LANGUAGES },
+    "code-interpreter-v1": { vcpu: 2, memoryMib: 2048, languages: LANGUAGES },
     base: { vcpu: 2, memoryMib: 512, languages: ["bash"] },
   },
 };
@@ -44,7 +43,7 @@ const zPricingOverride = z.strictObject({
       z.strictObject({
         vcpu: z.number().positive(),
         memory_mib: z.number().int().positive(),
-        languages: z.array(z.enum(ALL_LANGUAGES)).min(1),
+        languages: z.array(z.enum(LANGUAGES)).min(1),
       }),
     )
     .optional(),

@@ -1,18 +1,11 @@
 import type { ExecutionResult, ExecutionRow } from "../../db/schema/index.js";
-import type { Clock } from "./clock.js";
-import type { Outcome } from "./ledger.js";
+import type { Services } from "../context.js";
+import { type Outcome, platformErrorResult, SANDBOX_GRACE_MS } from "../ledger/index.js";
+import { retry, SANDBOX_CREATES, SANDBOX_KILLS, type Sleep, sleep } from "../retry.js";
 import { actualCostMicros } from "./pricing.js";
 import type { CodeOutcome, OutputSink, RunningSandbox, SandboxProvider } from "./sandbox-provider.js";
 
-export interface RunLimits {
-  outputBytes: number;
-  resultsBytes: number;
-}
-
-/** The sandbox's own deadline is this much beyond the run's, so it dies even if we do. */
-export const SANDBOX_GRACE_MS = 30_000;
-const CREATE_ATTEMPTS = 3;
-const KILL_ATTEMPTS = 3;
+export type RunServices = Pick<Services, "sandboxes" | "clock" | "config"> & { sleep?: Sleep };
 
 export interface RunHooks {
   /** Called once the sandbox exists; false means the execution was canceled meanwhile. */
@@ -32,18 +25,13 @@ export interface RunOutcome {
  * Runs one execution in a fresh sandbox under a hard timeout and always kills the sandbox.
  * Returns the outcome to record; it never throws for a failure of the code or the sandbox.
  */
-export async function runExecution(
-  row: ExecutionRow,
-  provider: SandboxProvider,
-  clock: Clock,
-  limits: RunLimits,
-  hooks: RunHooks,
-): Promise<RunOutcome> {
-  const output = new CappedOutput(limits.outputBytes);
+export async function runExecution(row: ExecutionRow, services: RunServices, hooks: RunHooks): Promise<RunOutcome> {
+  const { clock, config } = services;
+  const output = new CappedOutput(config.OUTPUT_LIMIT_BYTES);
   const createdAt = clock.now().getTime();
   let sandbox: RunningSandbox;
   try {
-    sandbox = await createWithRetries(provider, row);
+    sandbox = await createWithRetries(services.sandboxes, row, services.sleep ?? sleep);
   } catch (error) {
     return { outcome: platformError(clock, `the sandbox would not start: ${describe(error)}`), killed: Promise.resolve() };
   }
@@ -70,7 +58,7 @@ export async function runExecution(
               timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS,
               output: output.sink,
             });
-      const finished = await withDeadline(run, row.timeoutMs);
+      const finished = await withDeadline(run, row.timeoutMs, services.sleep ?? sleep);
       durationMs = Math.min(clock.now().getTime() - startedAt, row.timeoutMs);
       if (finished === "timed_out") {
         status = "timed_out";
@@ -88,12 +76,12 @@ export async function runExecution(
   // Billed until the kill is sent: the sandbox does no more work for the caller after that. The
   // kill is confirmed while the outcome is recorded and the webhook sent, not before.
   const sandboxMs = Math.max(0, clock.now().getTime() - createdAt);
-  const killed = killWithRetries(sandbox);
+  const killed = killWithRetries(sandbox, services.sleep ?? sleep);
   const result: ExecutionResult = {
     stdout: output.text.stdout,
     stderr: output.text.stderr,
     text: code?.text ?? null,
-    results: capResults(code?.results ?? [], limits.resultsBytes, output),
+    results: capResults(code?.results ?? [], config.RESULTS_LIMIT_BYTES, output),
     error: code?.error ?? (platformFailure ? { name: "PlatformError", value: platformFailure, traceback: "" } : null),
     exit_code: code ? code.exitCode : null,
     truncated: output.truncated,
@@ -111,62 +99,32 @@ export async function runExecution(
   };
 }
 
-async function createWithRetries(provider: SandboxProvider, row: ExecutionRow): Promise<RunningSandbox> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-    try {
-      return await provider.create({
-        template: row.template,
-        timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS,
-        metadata: { runledger_execution: row.id },
-      });
-    } catch (error) {
-      lastError = error;
-      await sleep(250 * 2 ** attempt);
-    }
-  }
-  throw lastError;
+function createWithRetries(provider: SandboxProvider, row: ExecutionRow, wait: Sleep): Promise<RunningSandbox> {
+  const options = { template: row.template, timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS, metadata: { runledger_execution: row.id } };
+  return retry(SANDBOX_CREATES, () => provider.create(options), wait);
 }
 
 /** Kills the sandbox, retrying; past the last attempt the leak sweep finds it (it is tagged). */
-async function killWithRetries(sandbox: RunningSandbox): Promise<void> {
-  for (let attempt = 0; attempt < KILL_ATTEMPTS; attempt++) {
-    try {
-      await sandbox.kill();
-      return;
-    } catch (error) {
-      if (attempt === KILL_ATTEMPTS - 1) console.error(`killing sandbox ${sandbox.id} failed: ${describe(error)}`);
-      else await sleep(200 * 2 ** attempt);
-    }
-  }
+async function killWithRetries(sandbox: RunningSandbox, wait: Sleep): Promise<void> {
+  await retry(SANDBOX_KILLS, () => sandbox.kill(), wait).catch((error: unknown) =>
+    console.error(`killing sandbox ${sandbox.id} failed: ${describe(error)}`),
+  );
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | "timed_out"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timed_out">((resolve) => {
-    timer = setTimeout(() => resolve("timed_out"), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
+function withDeadline<T>(work: Promise<T>, ms: number, wait: Sleep): Promise<T | "timed_out"> {
+  const done = new AbortController();
+  const deadline = wait(ms, done.signal).then(() => "timed_out" as const);
+  return Promise.race([work, deadline]).finally(() => done.abort());
 }
 
-function platformError(clock: Clock, message: string): Outcome {
+function platformError(clock: Services["clock"], message: string): Outcome {
   return {
     status: "error",
     finishedAt: clock.now(),
     durationMs: null,
     sandboxMs: null,
     costMicros: 0n,
-    result: {
-      stdout: "",
-      stderr: "",
-      text: null,
-      results: [],
-      error: { name: "PlatformError", value: message, traceback: "" },
-      exit_code: null,
-      truncated: false,
-    },
+    result: platformErrorResult(message),
   };
 }
 
@@ -217,8 +175,4 @@ function base64ToBuffer(content: string): ArrayBuffer {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

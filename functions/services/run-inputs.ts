@@ -1,6 +1,4 @@
-import { and, isNull, lt, sql } from "drizzle-orm";
-import type { Database } from "../../db/client.js";
-import { type ExecutionFile, type ExecutionRow, executions } from "../../db/schema/index.js";
+import type { ExecutionFile, ExecutionRow } from "../../db/schema/index.js";
 import type { SecretBox } from "./secrets.js";
 
 /** What a caller hands a run besides its code: often credentials, so kept sealed at rest. */
@@ -20,22 +18,4 @@ export function sealInputs(box: SecretBox, executionId: string, inputs: RunInput
 export async function openInputs(box: SecretBox, row: ExecutionRow): Promise<RunInputs> {
   if (!row.inputsCiphertext) return { env: row.env, files: row.files };
   return JSON.parse(await box.open(row.inputsCiphertext, boundTo(row.id))) as RunInputs;
-}
-
-/**
- * Erases the code and inputs of executions that finished more than `retentionMs` ago, a bounded
- * batch at a time; every figure of the ledger stays. Returns how many were erased.
- */
-export async function purgeExpiredInputs(db: Database, now: Date, retentionMs: number, batch = 1000): Promise<number> {
-  const due = db
-    .select({ id: executions.id })
-    .from(executions)
-    .where(and(isNull(executions.inputsPurgedAt), lt(executions.finishedAt, new Date(now.getTime() - retentionMs))))
-    .limit(batch);
-  const purged = await db
-    .update(executions)
-    .set({ code: "", env: {}, files: [], inputsCiphertext: null, inputsPurgedAt: now })
-    .where(sql`${executions.id} in ${due}`)
-    .returning({ id: executions.id });
-  return purged.length;
 }

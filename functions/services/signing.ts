@@ -1,6 +1,6 @@
 /**
- * HMAC-SHA256 signing shared by request verification (contract §2) and webhook signing
- * (Standard Webhooks, contract §5). Signed strings are built from the exact bytes sent.
+ * HMAC-SHA256 signing shared by request verification (README, "Calling it") and webhook signing
+ * (Standard Webhooks; README, "Receiving webhooks"). Signed strings are built from the exact bytes sent.
  */
 const encoder = new TextEncoder();
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { retryDelay } from "../../functions/services/webhook-delivery.js";
+import { retryDelay } from "../../functions/services/event-delivery.js";
 
 const SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
 const now = new Date("2026-11-22T10:00:00Z");

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { KeyRow } from "../../../db/schema/index.js";
 import { ApiError } from "../../../functions/errors.js";
+import { claimExecution, finishExecution } from "../../../functions/ledger/index.js";
 import type { Clock } from "../../../functions/services/clock.js";
 import { patchKey } from "../../../functions/services/keys.js";
-import { claimExecution, finishExecution } from "../../../functions/services/ledger.js";
 import { budgetOf } from "../../../functions/services/reports.js";
 import { openDatabase } from "./harness.js";
 import { seedKey, submitDirect } from "./ledger-fixture.js";
@@ -66,8 +66,8 @@ describe("budget periods roll over at UTC boundaries without a cron", () => {
     const key = await keyWith("day", 3n);
     const { row } = await submit(key);
     now = new Date("2031-05-11T00:00:05.000Z");
-    expect(await claimExecution(db, row.id, now)).not.toBeNull();
-    await finishExecution(db, row.id, {
+    expect(await claimExecution({ db, clock }, row.id)).not.toBeNull();
+    await finishExecution({ db }, row.id, {
       status: "succeeded",
       finishedAt: now,
       durationMs: 5,
@@ -100,10 +100,10 @@ describe("budget periods roll over at UTC boundaries without a cron", () => {
     now = new Date("2031-06-01T10:00:00.000Z");
     const key = await keyWith("day", 1n);
     const { row } = await submit(key);
-    await claimExecution(db, row.id, now);
+    await claimExecution({ db, clock }, row.id);
     const outcome = { status: "succeeded" as const, finishedAt: now, durationMs: 5, sandboxMs: 900, costMicros: 37n, result: null };
-    expect(await finishExecution(db, row.id, outcome)).not.toBeNull();
-    expect(await finishExecution(db, row.id, outcome)).toBeNull();
+    expect(await finishExecution({ db }, row.id, outcome)).not.toBeNull();
+    expect(await finishExecution({ db }, row.id, outcome)).toBeNull();
     expect(await budgetOf(db, key, now)).toMatchObject({ spent_usd: "0.000037", reserved_usd: "0.000000" });
   });
 

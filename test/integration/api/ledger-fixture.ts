@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Database } from "../../../db/client.js";
-import type { ExecutionRow, KeyRow } from "../../../db/schema/index.js";
+import type { KeyRow } from "../../../db/schema/index.js";
+import type { ExecutionRecord } from "../../../functions/ledger/index.js";
+import { submitExecution } from "../../../functions/ledger/index.js";
 import type { ExecutionCreate } from "../../../functions/schemas/execution.js";
 import type { Clock } from "../../../functions/services/clock.js";
 import { createKey, getKey } from "../../../functions/services/keys.js";
-import { submitExecution } from "../../../functions/services/ledger.js";
 import { SecretBox } from "../../../functions/services/secrets.js";
 
 /** For tests that drive the ledger's services directly: a key of their own, with its secrets box. */
@@ -27,7 +28,7 @@ export async function submitDirect(
   input: Partial<ExecutionCreate> & { template?: string },
   reserveMicros: bigint,
   secrets?: SecretBox,
-): Promise<ExecutionRow> {
+): Promise<ExecutionRecord> {
   const full = {
     code: "print(1)",
     language: "python" as const,
@@ -40,6 +41,6 @@ export async function submitDirect(
   };
   const box = secrets ?? (await SecretBox.fromBase64(randomBytes(32).toString("base64")));
   const next = { input: full, ratePicosPerSecond: 37_000_000n, reserveMicros, idempotency: null };
-  const { row } = await submitExecution(db, key, next, clock, box);
-  return row;
+  const { execution } = await submitExecution({ db, clock, secrets: box }, key, next);
+  return execution;
 }

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import { expect, inject, test } from "vitest";
 import type { Services } from "../../../functions/context.js";
-import { DEFAULT_REAPER_GRACE_MS, type DeliveryMessage, type RunMessage } from "../../../functions/env.js";
+import { DEFAULT_REAPER_GRACE_MS } from "../../../functions/env.js";
 import { runMaintenance } from "../../../functions/jobs/maintenance.js";
+import type { DeliveryMessage, RunMessage } from "../../../functions/queues.js";
 import { E2bSandboxProvider } from "../../../functions/services/sandbox-provider.js";
 import { newKey, openDatabase } from "./harness.js";
 import { MemoryQueue } from "./memory-queue.js";

@@ -1,4 +1,4 @@
-import type { MessageQueue } from "../../../functions/env.js";
+import type { MessageQueue } from "../../../functions/queues.js";
 
 /** A local Queue: keeps what is sent, or drops it (a lost message), for tests that drive services. */
 export class MemoryQueue<T> implements MessageQueue<T> {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import type { Services } from "../../../functions/context.js";
-import type { DeliveryMessage } from "../../../functions/env.js";
 import { DEFAULT_REAPER_GRACE_MS } from "../../../functions/env.js";
 import { killLeakedSandboxes, reapLostRuns } from "../../../functions/jobs/reaper.js";
+import { attachSandbox, claimExecution, loadExecution } from "../../../functions/ledger/index.js";
+import type { DeliveryMessage } from "../../../functions/queues.js";
 import type { Clock } from "../../../functions/services/clock.js";
-import { claimExecution, loadExecution, recordSandbox } from "../../../functions/services/ledger.js";
 import { budgetOf } from "../../../functions/services/reports.js";
 import { E2bSandboxProvider } from "../../../functions/services/sandbox-provider.js";
 import { openDatabase, sandboxesOf } from "./harness.js";
@@ -32,13 +32,13 @@ afterAll(async () => {
 async function runningExecution() {
   const { key } = await seedKey(db, clock);
   const row = await submitDirect(db, key, clock, { code: "import time; time.sleep(600)", timeout_ms: 2000 }, 111n);
-  await claimExecution(db, row.id, now);
+  await claimExecution({ db, clock }, row.id);
   const sandbox = await sandboxes().create({
     template: "code-interpreter-v1",
     timeoutMs: 120_000,
     metadata: { runledger_execution: row.id },
   });
-  await recordSandbox(db, row.id, sandbox.id);
+  await attachSandbox({ db }, row.id, sandbox.id);
   return { key, row, sandbox };
 }
 
@@ -46,15 +46,21 @@ test("a run whose consumer died is reaped: error, sandbox killed, cost settled, 
   now = new Date();
   const { key, row } = await runningExecution();
   const deliveries = new MemoryQueue<DeliveryMessage>();
-  const services = { db, clock, sandboxes: sandboxes(), deliveries: deliveries.asQueue() } as unknown as Services;
+  const services = {
+    db,
+    clock,
+    sandboxes: sandboxes(),
+    deliveries: deliveries.asQueue(),
+    config: { REAPER_GRACE_MS: DEFAULT_REAPER_GRACE_MS },
+  } as unknown as Services;
 
   now = new Date(now.getTime() + 2000 + DEFAULT_REAPER_GRACE_MS - 5_000);
-  await reapLostRuns(services, DEFAULT_REAPER_GRACE_MS);
-  expect((await loadExecution(db, row.id))?.status).toBe("running");
+  await reapLostRuns(services);
+  expect((await loadExecution({ db }, row.id))?.status).toBe("running");
   now = new Date(now.getTime() + 10_000);
-  await reapLostRuns(services, DEFAULT_REAPER_GRACE_MS);
+  await reapLostRuns(services);
 
-  const reaped = await loadExecution(db, row.id);
+  const reaped = await loadExecution({ db }, row.id);
   expect(reaped?.status).toBe("error");
   expect(reaped?.result?.error?.name).toBe("PlatformError");
   expect(reaped?.costMicros).toBe(111n); // its sandbox's whole life, capped at the reservation

@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { expect, test } from "vitest";
-import { loadExecution } from "../../../functions/services/ledger.js";
-import { purgeExpiredInputs } from "../../../functions/services/run-inputs.js";
+import { loadExecution, purgeExpiredInputs } from "../../../functions/ledger/index.js";
 import { newKey, openDatabase, run } from "./harness.js";
 
 // What callers pass a run (env is where credentials go) is sealed at rest, and the code and
@@ -39,10 +38,11 @@ test("after the retention period the code and inputs are erased, and every figur
   try {
     const retention = 30 * 24 * 60 * 60 * 1000;
     const finishedAt = new Date(execution.finished_at as string).getTime();
-    await purgeExpiredInputs(db, new Date(finishedAt + retention - 60_000), retention);
-    expect((await loadExecution(db, execution.id))?.inputsPurgedAt).toBeNull();
-    await purgeExpiredInputs(db, new Date(finishedAt + retention + 60_000), retention);
-    const purged = await loadExecution(db, execution.id);
+    const at = (ms: number) => ({ db, clock: { now: () => new Date(ms) } });
+    await purgeExpiredInputs(at(finishedAt + retention - 60_000), retention);
+    expect((await loadExecution({ db }, execution.id))?.inputsPurgedAt).toBeNull();
+    await purgeExpiredInputs(at(finishedAt + retention + 60_000), retention);
+    const purged = await loadExecution({ db }, execution.id);
     expect(purged?.code).toBe("");
     expect(purged?.inputsCiphertext).toBeNull();
     expect(purged?.inputsPurgedAt).not.toBeNull();
