@@ -1,6 +1,9 @@
 import { Hono } from "hono";
 import type { Env } from "../functions/env.js";
 import worker from "../functions/index.js";
+
+export { RunHolder } from "../functions/index.js";
+
 import type { DeliveryMessage, RunMessage } from "../functions/queues.js";
 
 // The benchmarks' Worker: runledger unchanged, plus a bare Hono route in the same isolate that

@@ -1,5 +1,6 @@
 import { signRequest } from "../functions/services/signing.js";
 import { errorFrom, fetchOrThrow, RunledgerError } from "./errors.js";
+import { readEventStream } from "./sse.js";
 import {
   type Budget,
   type CostReport,
@@ -10,6 +11,7 @@ import {
   type ExecutionList,
   type ExecutionStatus,
   isFinalStatus,
+  type LiveEvent,
 } from "./types.js";
 
 export { RunledgerError } from "./errors.js";
@@ -44,6 +46,17 @@ export interface WaitOptions {
   /** Called with every state seen while waiting. */
   onUpdate?: (execution: Execution) => void;
   signal?: AbortSignal;
+}
+
+export interface EventsOptions {
+  /** Resume after this event id. */
+  lastEventId?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunOptions extends CreateExecutionOptions, WaitOptions {
+  /** The code's output as it is printed. */
+  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
 }
 
 export interface ListExecutionsQuery {
@@ -122,6 +135,17 @@ export class RunledgerClient {
     return fetchOrThrow(`${base}${pathAndQuery}`, { method, headers, body: json === undefined ? undefined : body });
   }
 
+  /** A signed request without a body, which `signal` can abort. */
+  private async sendSigned(
+    method: string,
+    pathAndQuery: string,
+    extraHeaders: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const headers = { ...(await this.signedHeaders(method, pathAndQuery, "")), ...extraHeaders };
+    return fetchOrThrow(`${this.options.url.replace(/\/+$/, "")}${pathAndQuery}`, { method, headers, signal });
+  }
+
   /** A signed request; status, headers and the parsed JSON body, whatever the status. */
   async request<T = unknown>(
     method: string,
@@ -146,8 +170,9 @@ export class RunledgerClient {
     return this.call<Execution>("POST", `/v1/executions${queryString({ wait: options.wait })}`, body, headers);
   }
 
-  getExecution(id: string): Promise<Execution> {
-    return this.call<Execution>("GET", `/v1/executions/${encodeURIComponent(id)}`);
+  /** One execution; with `wait`, held by the server up to that many seconds (0–60) for it to finish. */
+  getExecution(id: string, options: { wait?: number } = {}): Promise<Execution> {
+    return this.call<Execution>("GET", `/v1/executions/${encodeURIComponent(id)}${queryString({ wait: options.wait })}`);
   }
 
   /** One page, newest first; pass `next_cursor` back as `cursor` for the next. */
@@ -188,7 +213,9 @@ export class RunledgerClient {
     let failures = 0;
     for (;;) {
       try {
-        const execution = await this.getExecution(id);
+        const execution = await this.getExecution(id, {
+          wait: Math.min(60, Math.max(0, Math.floor((deadline - Date.now()) / 1000))) || undefined,
+        });
         failures = 0;
         options.onUpdate?.(execution);
         if (isFinal(execution)) return execution;
@@ -201,10 +228,60 @@ export class RunledgerClient {
     }
   }
 
-  /** Submits and waits for the final execution: held by the server up to `wait` seconds (default 10), then polled. */
-  async run(body: ExecutionCreateInput, options: CreateExecutionOptions & WaitOptions = {}): Promise<Execution> {
-    const submitted = await this.createExecution(body, { wait: options.wait ?? 10, idempotencyKey: options.idempotencyKey });
+  /**
+   * A run's live events, oldest first, ending with `end` (the final Execution). A dropped stream
+   * is picked up again after the last event seen (`Last-Event-ID`).
+   */
+  async *events(id: string, options: EventsOptions = {}): AsyncGenerator<LiveEvent> {
+    let lastEventId = options.lastEventId;
+    for (let reconnects = 0; ; reconnects++) {
+      const path = `/v1/executions/${encodeURIComponent(id)}/events`;
+      const res = await this.sendSigned(
+        "GET",
+        path,
+        lastEventId === undefined ? {} : { "last-event-id": String(lastEventId) },
+        options.signal,
+      );
+      if (!res.ok || !res.body) throw await errorFrom(res);
+      for await (const event of readEventStream(res.body)) {
+        lastEventId = event.id === null ? lastEventId : Number(event.id);
+        yield { id: lastEventId ?? 0, event: event.event, data: event.data } as LiveEvent;
+        if (event.event === "end") return;
+      }
+      if (options.signal?.aborted) throw new RunledgerError("aborted", `stopped following ${id}`, 0);
+      if (reconnects >= 10) throw new RunledgerError("network_error", `the event stream of ${id} kept breaking off`, 0);
+    }
+  }
+
+  /**
+   * Submits and follows the run's live events to its end: output is handed to `onOutput` as it is
+   * printed. Where no event stream can be had, it waits by polling instead.
+   */
+  async run(body: ExecutionCreateInput, options: RunOptions = {}): Promise<Execution> {
+    const submitted = await this.createExecution(body, { wait: options.wait, idempotencyKey: options.idempotencyKey });
     options.onUpdate?.(submitted);
-    return isFinal(submitted) ? submitted : this.waitForExecution(submitted.id, options);
+    if (isFinal(submitted)) {
+      if (submitted.result) this.replayOutput(submitted, options);
+      return submitted;
+    }
+    try {
+      for await (const event of this.events(submitted.id, { signal: options.signal })) {
+        if (event.event === "stdout" || event.event === "stderr") options.onOutput?.(event.event, event.data.text);
+        if (event.event === "end") {
+          options.onUpdate?.(event.data);
+          return event.data;
+        }
+      }
+    } catch (error) {
+      if (error instanceof RunledgerError && (error.code === "aborted" || !error.retryable)) throw error;
+    }
+    const finished = await this.waitForExecution(submitted.id, options);
+    if (finished.result) this.replayOutput(finished, options);
+    return finished;
+  }
+
+  private replayOutput(execution: Execution, options: RunOptions): void {
+    if (execution.result?.stdout) options.onOutput?.("stdout", execution.result.stdout);
+    if (execution.result?.stderr) options.onOutput?.("stderr", execution.result.stderr);
   }
 }

@@ -33,6 +33,15 @@ export type KeyPatchInput = z.input<typeof zKeyPatch>;
 export type KeyWithSecrets = z.infer<typeof zKeyWithSecrets>;
 export type RotatedSecret = z.infer<typeof zRotated>;
 
+/** One event of a run's live stream (`GET /v1/executions/{id}/events`). */
+export type LiveEvent =
+  | { id: number; event: "status"; data: { status: ExecutionStatusName } }
+  | { id: number; event: "stdout" | "stderr"; data: { text: string } }
+  | { id: number; event: "result"; data: Record<string, unknown> }
+  | { id: number; event: "end"; data: Execution };
+
+type ExecutionStatusName = Execution["status"];
+
 /** One attempt to deliver an execution's webhook (`GET /v1/executions/{id}/deliveries`). */
 export interface Delivery {
   attempt: number;

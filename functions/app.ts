@@ -27,6 +27,7 @@ import { registerDashboardView } from "./routes/dashboard-view.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
 import { registerListDeliveries } from "./routes/executions-deliveries.js";
+import { registerExecutionEvents } from "./routes/executions-events.js";
 import { registerGetExecution } from "./routes/executions-get.js";
 import { registerListExecutions } from "./routes/executions-list.js";
 import { registerRedeliver } from "./routes/executions-redeliver.js";
@@ -52,6 +53,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerCreateExecution(app);
   registerListExecutions(app);
   registerGetExecution(app);
+  registerExecutionEvents(app);
   registerCancelExecution(app);
   registerListDeliveries(app);
   registerRedeliver(app);

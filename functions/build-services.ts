@@ -1,6 +1,7 @@
 import { createDatabase } from "../db/client.js";
 import type { Services } from "./context.js";
 import { type Config, type Env, parseConfig } from "./env.js";
+import { RunHolders } from "./objects/run-holders.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { DnsOverHttpsResolver } from "./services/host-resolver.js";
 import { loadPricing, type Pricing } from "./services/pricing.js";
@@ -26,6 +27,7 @@ export async function buildServices(env: Env, clock: Clock = systemClock): Promi
     deliveries: env.DELIVERIES,
     webhooks: new FetchWebhookTransport(),
     resolver: new DnsOverHttpsResolver(config.DNS_RESOLVER_URL),
+    holders: new RunHolders(env.RUN_HOLDERS),
   };
   return { services, close: () => database.close().catch(() => {}) };
 }

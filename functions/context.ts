@@ -1,6 +1,7 @@
 import type { Database } from "../db/client.js";
 import type { KeyRow } from "../db/schema/index.js";
 import type { Config, Env } from "./env.js";
+import type { RunHolders } from "./objects/run-holders.js";
 import type { Clock } from "./services/clock.js";
 import type { HostResolver } from "./services/host-resolver.js";
 import type { Pricing } from "./services/pricing.js";
@@ -23,6 +24,7 @@ export interface Services {
   deliveries: Env["DELIVERIES"];
   webhooks: WebhookTransport;
   resolver: HostResolver;
+  holders: RunHolders;
 }
 
 export interface AppEnv {

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import type { RunHolderNamespace } from "./objects/run-holders.js";
 import type { DeliveryMessage, MessageQueue, RunMessage } from "./queues.js";
 
 /** Bindings that are not plain strings. */
 export interface Bindings {
   RUNS: MessageQueue<RunMessage>;
   DELIVERIES: MessageQueue<DeliveryMessage>;
+  RUN_HOLDERS: RunHolderNamespace;
 }
 
 /** How long past its deadline a `running` execution waits before the cron reaps it, by default. */

@@ -6,6 +6,8 @@ import type { Env } from "./env.js";
 import { runMaintenance } from "./jobs/maintenance.js";
 import { type DeliveryMessage, QUEUES, type QueueBatch, type RunMessage } from "./queues.js";
 
+export { RunHolder } from "./objects/run-holder.js";
+
 const app = newApp();
 
 export default {

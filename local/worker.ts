@@ -10,6 +10,8 @@ export interface LocalWorker {
   url: string;
   /** Runs the Worker's cron handler once, as Cloudflare's scheduler would. */
   tick(): Promise<void>;
+  /** Stops the runtime and starts it again on the same port and state, as a deploy does: in-flight work is lost. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startLocalWorker(options: {
   await bundle(config, options.script, bundleDir);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const script = join(bundleDir, "index.js");
-  const mf = new Miniflare({
+  const miniflareOptions = {
     host: "127.0.0.1",
     port: options.port,
     // Request.cf would be fetched from Cloudflare, which a local stack need not reach.
@@ -54,13 +56,18 @@ export async function startLocalWorker(options: {
         bindings: { ...workerOptions.bindings, ...options.vars },
       },
     ],
-  });
+  };
+  let mf = new Miniflare(miniflareOptions);
   const url = (await mf.ready).origin;
-  const worker = await mf.getWorker(WORKER_NAME);
   return {
     url,
     async tick() {
-      await worker.scheduled({ cron: "* * * * *" });
+      await (await mf.getWorker(WORKER_NAME)).scheduled({ cron: "* * * * *" });
+    },
+    async restart() {
+      await mf.dispose();
+      mf = new Miniflare({ ...miniflareOptions, port: Number(new URL(url).port) });
+      await mf.ready;
     },
     stop: () => mf.dispose(),
   };

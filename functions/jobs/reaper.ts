@@ -17,6 +17,7 @@ export async function reapLostRuns(services: Services): Promise<number> {
   for (const row of lost) {
     if (row.sandboxId) await services.sandboxes.kill(row.sandboxId).catch(() => false);
     const finished = await reapLostRun(services, row);
+    if (finished) await services.holders.settled([finished.id]);
     const event = finished?.webhookUrl ? await completedEventOf(services, finished.id) : null;
     if (event) await queueDeliveries(services, [event.id]);
   }

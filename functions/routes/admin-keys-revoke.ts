@@ -20,6 +20,7 @@ export function registerRevokeKey(app: OpenAPIHono<AppEnv>): void {
     const services = c.get("services");
     const id = c.req.valid("param").id;
     const canceled = await revokeKeyExecutions(services, id);
+    await services.holders.settled(canceled.map((e) => e.id));
     const owed = await Promise.all(canceled.filter((e) => e.webhookUrl).map((e) => completedEventOf(services, e.id)));
     await queueDeliveries(
       services,

@@ -24,6 +24,7 @@ export function registerCancelExecution(app: OpenAPIHono<AppEnv>): void {
     const canceled = await cancelExecution(services, c.get("key").id, c.req.valid("param").id);
     // A running one: its runner sees the sandbox die, settles what ran, and owes the webhook then.
     if (!canceled.settledAt && canceled.sandboxId) await services.sandboxes.kill(canceled.sandboxId).catch(() => false);
+    if (canceled.settledAt) await services.holders.settled([canceled.id]);
     const event = canceled.settledAt && canceled.webhookUrl ? await completedEventOf(services, canceled.id) : null;
     if (event) await queueDeliveries(services, [event.id]);
     return c.json(executionView((await loadExecution(services, canceled.id)) ?? { ...canceled, webhook: null }), 200);

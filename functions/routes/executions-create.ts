@@ -2,17 +2,17 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { isFinalStatus } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
 import { ApiError, invalidField } from "../errors.js";
-import { loadExecution, submitExecution } from "../ledger/index.js";
+import { submitExecution } from "../ledger/index.js";
 import { describeForLog } from "../log.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionCreate, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
 import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
 import { sha256Hex } from "../services/signing.js";
+import { waitForFinal } from "../services/wait-for-final.js";
 import { checkDestination } from "../services/webhook-destination.js";
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
-const WAIT_POLL_MS = 200;
 
 export const createExecutionRoute = createRoute({
   method: "post",
@@ -59,7 +59,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     const { wait } = c.req.valid("query");
     const key = c.get("key");
     const services = c.get("services");
-    const { config, pricing, clock, queue, resolver } = services;
+    const { config, pricing, queue, resolver } = services;
 
     const template = input.template ?? config.DEFAULT_TEMPLATE;
     if (key.templates && !key.templates.includes(template)) {
@@ -96,12 +96,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
       .send({ executionId: row.id })
       .catch((error: unknown) => console.error(`queueing ${row.id} failed: ${describeForLog(error)}`));
 
-    let current = row;
-    const deadline = clock.now().getTime() + (wait ?? 0) * 1000;
-    while (!isFinalStatus(current.status) && clock.now().getTime() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-      current = (await loadExecution(services, row.id)) ?? current;
-    }
+    const current = wait ? await waitForFinal(services, row, wait) : row;
     return c.json(executionView(current), isFinalStatus(current.status) && wait !== undefined ? 200 : 202);
   });
 }

@@ -8,8 +8,12 @@ import type { CodeOutcome, OutputSink, RunningSandbox, SandboxProvider } from ".
 export type RunServices = Pick<Services, "sandboxes" | "clock" | "config"> & { sleep?: Sleep };
 
 export interface RunHooks {
-  /** Called once the sandbox exists; false means the execution was canceled meanwhile. */
-  sandboxStarted(sandboxId: string): Promise<boolean>;
+  /** Called once the sandbox exists (its create was sent at `createdAtMs`); false means the execution was canceled meanwhile. */
+  sandboxStarted(sandboxId: string, createdAtMs: number): Promise<boolean>;
+  /** Output as it is printed, as far as the output cap lets it into the result. */
+  output?(stream: "stdout" | "stderr", text: string): void;
+  /** Each rich result that fits the results cap, once the code has ended. */
+  result?(result: Record<string, unknown>): void;
 }
 
 export interface RunOutcome {
@@ -27,7 +31,7 @@ export interface RunOutcome {
  */
 export async function runExecution(row: ExecutionRow, services: RunServices, hooks: RunHooks): Promise<RunOutcome> {
   const { clock, config } = services;
-  const output = new CappedOutput(config.OUTPUT_LIMIT_BYTES);
+  const output = new CappedOutput(config.OUTPUT_LIMIT_BYTES, hooks.output);
   const createdAt = clock.now().getTime();
   let sandbox: RunningSandbox;
   try {
@@ -42,7 +46,7 @@ export async function runExecution(row: ExecutionRow, services: RunServices, hoo
   let platformFailure: string | null = null;
   try {
     // A cancel that got there first stops the run before any code runs.
-    if (!(await hooks.sandboxStarted(sandbox.id))) {
+    if (!(await hooks.sandboxStarted(sandbox.id, createdAt))) {
       status = "canceled";
     } else {
       for (const file of row.files) {
@@ -77,11 +81,13 @@ export async function runExecution(row: ExecutionRow, services: RunServices, hoo
   // kill is confirmed while the outcome is recorded and the webhook sent, not before.
   const sandboxMs = Math.max(0, clock.now().getTime() - createdAt);
   const killed = killWithRetries(sandbox, services.sleep ?? sleep);
+  const results = capResults(code?.results ?? [], config.RESULTS_LIMIT_BYTES, output);
+  for (const kept of results) hooks.result?.(kept);
   const result: ExecutionResult = {
     stdout: output.text.stdout,
     stderr: output.text.stderr,
     text: code?.text ?? null,
-    results: capResults(code?.results ?? [], config.RESULTS_LIMIT_BYTES, output),
+    results,
     error: code?.error ?? (platformFailure ? { name: "PlatformError", value: platformFailure, traceback: "" } : null),
     exit_code: code ? code.exitCode : null,
     truncated: output.truncated,
@@ -136,20 +142,25 @@ class CappedOutput {
   private used = 0;
   private readonly encoder = new TextEncoder();
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly accepted?: (stream: "stdout" | "stderr", text: string) => void,
+  ) {}
 
   private add(stream: "stdout" | "stderr", text: string): void {
     if (this.truncated) return;
     const bytes = this.encoder.encode(text);
+    let kept = text;
     if (this.used + bytes.length > this.limit) {
       const room = this.limit - this.used;
-      this.text[stream] += new TextDecoder().decode(bytes.slice(0, room)).replace(/\uFFFD$/, "");
+      kept = new TextDecoder().decode(bytes.slice(0, room)).replace(/\uFFFD$/, "");
       this.used = this.limit;
       this.truncated = true;
-      return;
+    } else {
+      this.used += bytes.length;
     }
-    this.text[stream] += text;
-    this.used += bytes.length;
+    this.text[stream] += kept;
+    if (kept) this.accepted?.(stream, kept);
   }
 }
 

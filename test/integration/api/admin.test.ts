@@ -94,6 +94,7 @@ describe("open routes", () => {
         "/v1/executions/{id}",
         "/v1/executions/{id}/cancel",
         "/v1/executions/{id}/deliveries",
+        "/v1/executions/{id}/events",
         "/v1/executions/{id}/redeliver",
       ].sort(),
     );

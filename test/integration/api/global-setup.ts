@@ -18,7 +18,10 @@ declare module "vitest" {
     wsProxy: string;
     /** The Worker's SECRET_ENCRYPTION_KEY: the dashboard suite signs links that no route would issue (expired ones). */
     secretEncryptionKey: string;
-    /** POST /postgres/stop and /postgres/start: the fault suite stops the real database; POST /cron ticks the cron. */
+    /**
+     * POST /postgres/stop and /postgres/start: the fault suite stops the real database; POST /cron
+     * ticks the cron; POST /worker/restart restarts the Worker's runtime, as a deploy would.
+     */
     controlUrl: string;
   }
 }
@@ -50,6 +53,7 @@ export default async function setup(project: TestProject) {
       "/postgres/stop": postgres && (() => postgres.stop()),
       "/postgres/start": postgres && (() => postgres.restart()),
       "/cron": () => stack.worker.tick(),
+      "/worker/restart": () => stack.worker.restart(),
     };
     const action = actions[req.url ?? ""]?.();
     if (!action) return res.writeHead(404).end();

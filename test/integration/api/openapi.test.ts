@@ -45,16 +45,17 @@ const STATUS: Record<string, number> = {
 
 /** What any request through the admin middleware can meet: token, body limits, the platform. */
 const ADMIN = ["unauthorized", "invalid_request", "invalid_json", "payload_too_large", "unsupported_media_type", "internal", "unavailable"];
-/** Contract §2 on top of that, for every signed route. */
+/** The signature rules on top of that, for every signed route. */
 const SIGNED = [...ADMIN, "timestamp_out_of_range", "replayed_request", "key_revoked"];
 
-/** Every route of contract §3 (and the dashboard-link routes), with the codes the contract lets it answer. */
+/** Every API route, with the error codes it may answer. */
 const ROUTES: Record<string, string[]> = {
   "POST /v1/executions": [...SIGNED, "budget_exceeded", "template_not_allowed", "idempotency_conflict", "concurrency_limit"],
   "GET /v1/executions": SIGNED,
   "GET /v1/executions/{id}": [...SIGNED, "not_found"],
   "POST /v1/executions/{id}/cancel": [...SIGNED, "not_found", "execution_finished"],
   "GET /v1/executions/{id}/deliveries": [...SIGNED, "not_found"],
+  "GET /v1/executions/{id}/events": [...SIGNED, "not_found"],
   "POST /v1/executions/{id}/redeliver": [...SIGNED, "not_found"],
   "GET /v1/budget": SIGNED,
   "GET /v1/costs": SIGNED,

@@ -10,7 +10,6 @@ import { type DeliveryMessage, QUEUES, type RunMessage } from "../../../function
 import { DnsOverHttpsResolver } from "../../../functions/services/host-resolver.js";
 import { SecretBox } from "../../../functions/services/secrets.js";
 import { FetchWebhookTransport } from "../../../functions/services/webhook-transport.js";
-import { FakeSandboxes } from "../../support/fake-sandboxes.js";
 import { RecordingBatch } from "../../support/recording-batch.js";
 import { openDatabase } from "./harness.js";
 import { seedKey, submitDirect } from "./ledger-fixture.js";
@@ -18,7 +17,7 @@ import { MemoryQueue } from "./memory-queue.js";
 import { Receiver } from "./receiver.js";
 
 // The queue consumers' contract with Cloudflare Queues: every message acknowledged or retried
-// explicitly, with a computed delay. Real ledger and receiver; a fake sandbox provider.
+// explicitly, with a computed delay. Real ledger and receiver; run holders that record.
 let db: Database;
 let close: () => Promise<void>;
 let receiver: Receiver;
@@ -48,7 +47,6 @@ async function servicesFor(secrets: SecretBox) {
     clock: { now: () => new Date() },
     secrets,
     config,
-    sandboxes: new FakeSandboxes(),
     deliveries: deliveries.asQueue(),
     queue: new MemoryQueue<RunMessage>().asQueue(),
     webhooks: new FetchWebhookTransport(),
@@ -57,42 +55,51 @@ async function servicesFor(secrets: SecretBox) {
   return { services, deliveries };
 }
 
-describe("the run queue's consumer", () => {
-  test("runs and acknowledges each message; a redelivered one is acknowledged without a second run", async () => {
-    const { key, secrets } = await seedKey(db, { now: () => new Date() });
-    const row = await submitDirect(db, key, { now: () => new Date() }, { code: "1", webhook_url: receiver.url }, 100n, secrets);
-    const { services } = await servicesFor(secrets);
-    const batch = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: row.id }]);
-    await consumeRuns(batch, services);
-    expect(batch.outcomes).toEqual(["ack"]);
-    expect((await loadExecution({ db }, row.id))?.status).toBe("succeeded");
-    await receiver.waitFor(1);
-    expect((await completedEventOf({ db }, row.id))?.status).toBe("delivered");
+/** Run holders as the consumers see them: what was handed over, and what they were told ended. */
+class RecordingHolders {
+  readonly started: string[] = [];
+  readonly settledIds: string[] = [];
+  failing = false;
 
-    const again = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: row.id }], 2);
-    await consumeRuns(again, services);
-    expect(again.outcomes).toEqual(["ack"]);
-    expect((services.sandboxes as FakeSandboxes).created).toHaveLength(1);
+  async start(executionId: string) {
+    if (this.failing) throw new Error("the holder could not be reached");
+    this.started.push(executionId);
+  }
+
+  async settled(ids: string[]) {
+    this.settledIds.push(...ids);
+  }
+}
+
+describe("the run queue's consumer", () => {
+  test("hands each execution to its run holder and acknowledges at once", async () => {
+    const { services } = await servicesFor(await SecretBox.fromBase64(randomBytes(32).toString("base64")));
+    const holders = new RecordingHolders();
+    services.holders = holders as unknown as Services["holders"];
+    const ids = ["exe_0000000000000000000000a1", "exe_0000000000000000000000a2", "exe_0000000000000000000000a3"];
+    const batch = new RecordingBatch<RunMessage>(
+      QUEUES.runs,
+      ids.map((executionId) => ({ executionId })),
+    );
+    await consumeRuns(batch, services);
+    expect(batch.outcomes).toEqual(["ack", "ack", "ack"]);
+    expect(holders.started.sort()).toEqual(ids);
   });
 
-  test("a message whose handling fails is retried with a growing delay, not acknowledged", async () => {
-    const { key, secrets } = await seedKey(db, { now: () => new Date() });
-    const row = await submitDirect(db, key, { now: () => new Date() }, { code: "1" }, 100n, secrets);
-    // The database is out of reach: the claim itself fails.
-    const unreachable = openDatabase();
-    await unreachable.close();
-    const { services } = await servicesFor(secrets);
-    services.db = unreachable.db;
+  test("a message whose hand-over fails is retried with a growing delay, not acknowledged", async () => {
+    const { services } = await servicesFor(await SecretBox.fromBase64(randomBytes(32).toString("base64")));
+    const holders = new RecordingHolders();
+    holders.failing = true;
+    services.holders = holders as unknown as Services["holders"];
     const quiet = console.error;
     console.error = () => {};
     try {
-      const first = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: row.id }], 1);
+      const first = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: "exe_0000000000000000000000b1" }], 1);
       await consumeRuns(first, services);
-      const fourth = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: row.id }], 4);
+      const fourth = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: "exe_0000000000000000000000b1" }], 4);
       await consumeRuns(fourth, services);
       expect(first.outcomes).toEqual([{ retryDelaySeconds: 2 }]);
       expect(fourth.outcomes).toEqual([{ retryDelaySeconds: 16 }]);
-      expect((await loadExecution({ db }, row.id))?.status).toBe("queued");
     } finally {
       console.error = quiet;
     }
@@ -102,28 +109,18 @@ describe("the run queue's consumer", () => {
     const { key, secrets } = await seedKey(db, { now: () => new Date() });
     const row = await submitDirect(db, key, { now: () => new Date() }, { code: "1", webhook_url: receiver.url }, 100n, secrets);
     const { services, deliveries } = await servicesFor(secrets);
+    const holders = new RecordingHolders();
+    services.holders = holders as unknown as Services["holders"];
     const batch = new RecordingBatch<RunMessage>(QUEUES.runsDead, [{ executionId: row.id }]);
     await consumeDeadRuns(batch, services);
     expect(batch.outcomes).toEqual(["ack"]);
     const failed = await loadExecution({ db }, row.id);
     expect(failed?.status).toBe("error");
     expect(failed?.costMicros).toBe(0n);
+    expect(holders.settledIds).toEqual([row.id]);
     const event = await completedEventOf({ db }, row.id);
     expect(deliveries.sent.map((m) => m.body.eventId)).toEqual([event?.id]);
   });
-});
-
-test("an execution whose inputs cannot be opened ends as an error at once, at no cost, and its message is acknowledged", async () => {
-  const { key } = await seedKey(db, { now: () => new Date() });
-  // Sealed under one key-encryption key, opened under another.
-  const row = await submitDirect(db, key, { now: () => new Date() }, { code: "1" }, 100n);
-  const { services } = await servicesFor(await SecretBox.fromBase64(randomBytes(32).toString("base64")));
-  const batch = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: row.id }]);
-  await consumeRuns(batch, services);
-  expect(batch.outcomes).toEqual(["ack"]);
-  const ended = await loadExecution({ db }, row.id);
-  expect(ended?.status).toBe("error");
-  expect(ended?.costMicros).toBe(0n);
 });
 
 describe("the delivery queue's consumer", () => {
@@ -131,6 +128,7 @@ describe("the delivery queue's consumer", () => {
     const { key, secrets } = await seedKey(db, { now: () => new Date() });
     const row = await submitDirect(db, key, { now: () => new Date() }, { code: "1", webhook_url: receiver.url }, 100n, secrets);
     const { services } = await servicesFor(secrets);
+    services.holders = new RecordingHolders() as unknown as Services["holders"];
     await consumeDeadRuns(new RecordingBatch<RunMessage>(QUEUES.runsDead, [{ executionId: row.id }]), services);
     const before = receiver.received.length;
     const batch = new RecordingBatch<DeliveryMessage | { executionId: string }>(QUEUES.deliveries, [{ executionId: row.id }]);

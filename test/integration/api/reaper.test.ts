@@ -52,6 +52,7 @@ test("a run whose consumer died is reaped: error, sandbox killed, cost settled, 
     sandboxes: sandboxes(),
     deliveries: deliveries.asQueue(),
     config: { REAPER_GRACE_MS: DEFAULT_REAPER_GRACE_MS },
+    holders: { settled: async () => {} },
   } as unknown as Services;
 
   now = new Date(now.getTime() + 2000 + DEFAULT_REAPER_GRACE_MS - 5_000);

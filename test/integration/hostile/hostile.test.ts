@@ -78,6 +78,21 @@ echo "{\\"opened\\": $opened}"`;
     await stillServing(client);
   }, 90_000);
 
+  test("two concurrent runs under different keys cannot connect to each other", async () => {
+    const [first, second] = [await newKey(), await newKey()];
+    const listener = await first.createExecution({
+      code: "import socket, time\ns = socket.socket()\ns.bind(('0.0.0.0', 8642))\ns.listen()\nprint('listening', flush=True)\ntime.sleep(20)",
+      timeout_ms: 30_000,
+    });
+    for await (const event of first.events(listener.id)) if (event.event === "stdout") break;
+    const probe = await run(second, { code: connectProbe(hostAddresses(), [8642]) });
+    expect(printed<{ reached: string[] }>(probe).reached).toEqual([]);
+    const during = await first.getExecution(listener.id);
+    expect(during.status).toBe("running");
+    expect(Date.parse(probe.finished_at as string)).toBeGreaterThan(Date.parse(during.started_at as string));
+    await first.cancelExecution(listener.id);
+  });
+
   test("bash: a disk fill stops at the sandbox's cap and the host's disk is untouched", async () => {
     const client = await newKey();
     const before = statfsSync(inject("hostileDataDir"));
