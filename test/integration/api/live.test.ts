@@ -25,7 +25,7 @@ test("output arrives as it is printed, ids increase, and end carries the final e
   const end = events.at(-1);
   expect(end?.event).toBe("end");
   expect(end?.data).toEqual(await client.getExecution(submitted.id));
-  expect((end?.data as Execution).status).toBe("succeeded");
+  expect((end as { data: Execution } | undefined)?.data.status).toBe("succeeded");
 });
 
 test("a stream resumes after the last id it saw, and a finished run is replayed whole", async () => {
