@@ -1,44 +1,329 @@
-// @ts-check
-// The runledger GitHub Action (action.yml): runs code through runledger's API and sets the step's outputs.
-// One file with no dependencies, run by the runner's Node 20 as it is: node:crypto signs, fetch sends.
-import { createHash, createHmac, randomUUID } from "node:crypto";
-import { appendFileSync, readFileSync } from "node:fs";
+// Built by `npm run build:action` from action/src/ and client/: edit those, not this file.
+
+// action/src/main.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 
-const FINAL = ["succeeded", "failed", "timed_out", "canceled", "error"];
-const BY_EXTENSION = {
-  ".py": "python",
-  ".js": "javascript",
-  ".mjs": "javascript",
-  ".ts": "typescript",
-  ".sh": "bash",
-  ".r": "r",
-  ".java": "java",
-};
-
-class ActionError extends Error {}
-
-/**
- * An input as the runner passes it: `INPUT_` + the name in upper case, spaces as underscores, hyphens kept.
- * @param {string} name
- * @param {string} [fallback]
- */
-function input(name, fallback = "") {
-  const value = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`];
-  return value === undefined || value.trim() === "" ? fallback : value.trim();
+// functions/services/signing.ts
+var encoder = new TextEncoder();
+async function hmacSha256(secret, message) {
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
+}
+async function sha256Hex(data) {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+}
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+async function requestSigningString(timestamp, method, pathAndQuery, body) {
+  return `${timestamp}
+${method}
+${pathAndQuery}
+${await sha256Hex(body)}`;
+}
+async function signRequest(secret, timestamp, method, pathAndQuery, body) {
+  const signed = await requestSigningString(timestamp, method, pathAndQuery, body);
+  return toHex(await hmacSha256(encoder.encode(secret), encoder.encode(signed)));
 }
 
-/** @param {string} name */
+// client/errors.ts
+var RunledgerError = class extends Error {
+  constructor(code, message, status, requestId = null, details, retryAfter = null) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.requestId = requestId;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+  code;
+  status;
+  requestId;
+  details;
+  retryAfter;
+  name = "RunledgerError";
+  /** Worth retrying: the platform was busy or down, or the answer never arrived. */
+  get retryable() {
+    return this.code === "unavailable" || this.code === "concurrency_limit" || this.code === "network_error";
+  }
+};
+async function errorFrom(res) {
+  const text = await res.text();
+  const requestId = res.headers.get("x-request-id");
+  const retryAfterHeader = Number(res.headers.get("retry-after"));
+  const retryAfter = Number.isFinite(retryAfterHeader) && retryAfterHeader > 0 ? retryAfterHeader : null;
+  let envelope = null;
+  try {
+    envelope = JSON.parse(text);
+  } catch {
+  }
+  const error = envelope?.error;
+  if (error && typeof error.code === "string" && typeof error.message === "string") {
+    const id = typeof error.request_id === "string" ? error.request_id : requestId;
+    return new RunledgerError(error.code, error.message, res.status, id, error.details, retryAfter);
+  }
+  const excerpt = text.length > 200 ? `${text.slice(0, 200)}\u2026` : text;
+  return new RunledgerError(
+    "invalid_response",
+    `HTTP ${res.status}: ${excerpt || "(empty body)"}`,
+    res.status,
+    requestId,
+    void 0,
+    retryAfter
+  );
+}
+async function fetchOrThrow(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = error.cause;
+    const reason = cause?.code ?? cause?.message ?? error.message;
+    throw new RunledgerError("network_error", `could not reach ${URL.canParse(url) ? new URL(url).origin : url}: ${reason}`, 0);
+  }
+}
+
+// client/sse.ts
+async function* readEventStream(body) {
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  let buffer = "";
+  let id = null;
+  let event = "message";
+  let data = [];
+  try {
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let newline = buffer.search(/\r\n|\r|\n/);
+      while (newline !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
+        if (line === "") {
+          if (data.length > 0) yield { id, event, data: JSON.parse(data.join("\n")) };
+          event = "message";
+          data = [];
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const field = colon === -1 ? line : line.slice(0, colon);
+          const value2 = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "id") id = value2;
+          else if (field === "event") event = value2;
+          else if (field === "data") data.push(value2);
+        }
+        newline = buffer.search(/\r\n|\r|\n/);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+    await body.cancel().catch(() => {
+    });
+  }
+}
+
+// db/schema/enums.ts
+var FINAL_STATUSES = ["succeeded", "failed", "timed_out", "canceled", "error"];
+function isFinalStatus(status) {
+  return FINAL_STATUSES.includes(status);
+}
+
+// client/client.ts
+var encoder2 = new TextEncoder();
+function isFinal(execution) {
+  return isFinalStatus(execution.status);
+}
+function queryString(query) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== void 0) params.set(name, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+function costsQueryString(query) {
+  return queryString({ from: query.from, to: query.to, group_by: query.groupBy });
+}
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const stop = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    const timer = setTimeout(stop, ms);
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+}
+var RunledgerClient = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  lastMs = 0;
+  /** Milliseconds since the epoch, never the same twice: identical requests must sign apart. */
+  nextTimestamp() {
+    this.lastMs = Math.max(Date.now(), this.lastMs + 1);
+    return (this.lastMs / 1e3).toFixed(3);
+  }
+  get url() {
+    return this.options.url;
+  }
+  async signedHeaders(method, pathAndQuery, body) {
+    const timestamp = this.options.timestamp?.() ?? this.nextTimestamp();
+    const signature = await signRequest(this.options.secret, timestamp, method, pathAndQuery, encoder2.encode(body));
+    return {
+      "x-runledger-key": this.options.keyId,
+      "x-runledger-timestamp": timestamp,
+      "x-runledger-signature": `v1=${signature}`
+    };
+  }
+  /** A signed request; the raw response. A failure to connect throws a `RunledgerError` (`network_error`). */
+  async send(method, pathAndQuery, json, extraHeaders = {}) {
+    const body = json === void 0 ? "" : JSON.stringify(json);
+    const headers = { ...await this.signedHeaders(method, pathAndQuery, body), ...extraHeaders };
+    if (json !== void 0) headers["content-type"] = "application/json";
+    const base = this.options.url.replace(/\/+$/, "");
+    return fetchOrThrow(`${base}${pathAndQuery}`, { method, headers, body: json === void 0 ? void 0 : body });
+  }
+  /** A signed request without a body, which `signal` can abort. */
+  async sendSigned(method, pathAndQuery, extraHeaders, signal) {
+    const headers = { ...await this.signedHeaders(method, pathAndQuery, ""), ...extraHeaders };
+    return fetchOrThrow(`${this.options.url.replace(/\/+$/, "")}${pathAndQuery}`, { method, headers, signal });
+  }
+  /** A signed request; status, headers and the parsed JSON body, whatever the status. */
+  async request(method, pathAndQuery, json, extraHeaders = {}) {
+    const res = await this.send(method, pathAndQuery, json, extraHeaders);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+  }
+  async call(method, pathAndQuery, json, headers = {}) {
+    const res = await this.send(method, pathAndQuery, json, headers);
+    if (!res.ok) throw await errorFrom(res);
+    return await res.json();
+  }
+  /** `POST /v1/executions`: `202` queued, or with `wait` the finished execution when it finished in time. */
+  createExecution(body, options = {}) {
+    const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    return this.call("POST", `/v1/executions${queryString({ wait: options.wait })}`, body, headers);
+  }
+  /** One execution; with `wait`, held by the server up to that many seconds (0–60) for it to finish. */
+  getExecution(id, options = {}) {
+    return this.call("GET", `/v1/executions/${encodeURIComponent(id)}${queryString({ wait: options.wait })}`);
+  }
+  /** One page, newest first; pass `next_cursor` back as `cursor` for the next. */
+  listExecutions(query = {}) {
+    return this.call("GET", `/v1/executions${queryString({ ...query })}`);
+  }
+  cancelExecution(id) {
+    return this.call("POST", `/v1/executions/${encodeURIComponent(id)}/cancel`);
+  }
+  async listDeliveries(id) {
+    return (await this.call("GET", `/v1/executions/${encodeURIComponent(id)}/deliveries`)).data;
+  }
+  redeliver(id) {
+    return this.call("POST", `/v1/executions/${encodeURIComponent(id)}/redeliver`);
+  }
+  getBudget() {
+    return this.call("GET", "/v1/budget");
+  }
+  getCosts(query = {}) {
+    return this.call("GET", `/v1/costs${costsQueryString(query)}`);
+  }
+  /** The same rows as CSV, with a header line. */
+  async getCostsCsv(query = {}) {
+    const res = await this.send("GET", `/v1/costs${costsQueryString(query)}`, void 0, { accept: "text/csv" });
+    if (!res.ok) throw await errorFrom(res);
+    return res.text();
+  }
+  /** Polls until the execution reaches a final status. Transient failures (`unavailable`, no answer) are retried. */
+  async waitForExecution(id, options = {}) {
+    const deadline = options.timeoutMs === void 0 ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    let failures = 0;
+    for (; ; ) {
+      if (options.signal?.aborted) throw new RunledgerError("aborted", `stopped waiting for ${id}`, 0);
+      try {
+        const execution = await this.getExecution(id, {
+          wait: Math.min(60, Math.max(0, Math.floor((deadline - Date.now()) / 1e3))) || void 0
+        });
+        failures = 0;
+        options.onUpdate?.(execution);
+        if (isFinal(execution)) return execution;
+      } catch (error) {
+        if (!(error instanceof RunledgerError) || !error.retryable || ++failures > 10) throw error;
+      }
+      if (options.signal?.aborted) throw new RunledgerError("aborted", `stopped waiting for ${id}`, 0);
+      if (Date.now() > deadline) throw new RunledgerError("wait_timeout", `${id} had not finished after ${options.timeoutMs} ms`, 0);
+      await sleep(options.intervalMs ?? 500, options.signal);
+    }
+  }
+  /**
+   * A run's live events, oldest first, ending with `end` (the final Execution). A dropped stream
+   * is picked up again after the last event seen (`Last-Event-ID`).
+   */
+  async *events(id, options = {}) {
+    let lastEventId = options.lastEventId;
+    for (let reconnects = 0; ; reconnects++) {
+      const path = `/v1/executions/${encodeURIComponent(id)}/events`;
+      const res = await this.sendSigned(
+        "GET",
+        path,
+        lastEventId === void 0 ? {} : { "last-event-id": String(lastEventId) },
+        options.signal
+      );
+      if (!res.ok || !res.body) throw await errorFrom(res);
+      for await (const event of readEventStream(res.body)) {
+        lastEventId = event.id === null ? lastEventId : Number(event.id);
+        yield { id: lastEventId ?? 0, event: event.event, data: event.data };
+        if (event.event === "end") return;
+      }
+      if (options.signal?.aborted) throw new RunledgerError("aborted", `stopped following ${id}`, 0);
+      if (reconnects >= 10) throw new RunledgerError("network_error", `the event stream of ${id} kept breaking off`, 0);
+    }
+  }
+  /**
+   * Submits and follows the run's live events to its end: output is handed to `onOutput` as it is
+   * printed. Where no event stream can be had, it waits by polling instead.
+   */
+  async run(body, options = {}) {
+    const submitted = await this.createExecution(body, { wait: options.wait, idempotencyKey: options.idempotencyKey });
+    options.onUpdate?.(submitted);
+    if (isFinal(submitted)) {
+      if (submitted.result) this.replayOutput(submitted, options);
+      return submitted;
+    }
+    try {
+      for await (const event of this.events(submitted.id, { signal: options.signal })) {
+        if (event.event === "stdout" || event.event === "stderr") options.onOutput?.(event.event, event.data.text);
+        if (event.event === "end") {
+          options.onUpdate?.(event.data);
+          return event.data;
+        }
+      }
+    } catch (error) {
+      if (error instanceof RunledgerError && (error.code === "aborted" || !error.retryable)) throw error;
+    }
+    const finished = await this.waitForExecution(submitted.id, options);
+    if (finished.result) this.replayOutput(finished, options);
+    return finished;
+  }
+  replayOutput(execution, options) {
+    if (execution.result?.stdout) options.onOutput?.("stdout", execution.result.stdout);
+    if (execution.result?.stderr) options.onOutput?.("stderr", execution.result.stderr);
+  }
+};
+
+// action/src/inputs.ts
+var ActionError = class extends Error {
+};
+function input(name, fallback = "") {
+  const value = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`];
+  return value === void 0 || value.trim() === "" ? fallback : value.trim();
+}
 function required(name) {
   const value = input(name);
   if (!value) throw new ActionError(`the input '${name}' is required`);
   return value;
 }
-
-/**
- * @param {string} name
- * @param {boolean} fallback
- */
 function booleanInput(name, fallback) {
   const value = input(name).toLowerCase();
   if (!value) return fallback;
@@ -46,25 +331,17 @@ function booleanInput(name, fallback) {
   if (["false", "no", "0", "off"].includes(value)) return false;
   throw new ActionError(`the input '${name}' must be true or false, not '${value}'`);
 }
-
-/**
- * @param {string} name
- * @returns {number | undefined}
- */
 function integerInput(name) {
   const value = input(name);
-  if (!value) return undefined;
+  if (!value) return void 0;
   if (!/^\d+$/.test(value)) throw new ActionError(`the input '${name}' must be a whole number, not '${value}'`);
   return Number(value);
 }
 
-/** A workflow command's data, escaped as the runner expects. @param {string} text */
-const escapeData = (text) => text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-
-/**
- * Sets outputs through the file the runner names, each as `name<<DELIMITER` … `DELIMITER`.
- * @param {Record<string, string>} outputs
- */
+// action/src/workflow.ts
+import { randomUUID } from "node:crypto";
+import { appendFileSync } from "node:fs";
+var escapeData = (text) => text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 function setOutputs(outputs) {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
@@ -75,73 +352,55 @@ function setOutputs(outputs) {
   for (const [name, value] of Object.entries(outputs)) {
     let delimiter = `ghadelimiter_${randomUUID()}`;
     while (value.includes(delimiter)) delimiter = `ghadelimiter_${randomUUID()}`;
-    text += `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
+    text += `${name}<<${delimiter}
+${value}
+${delimiter}
+`;
   }
   appendFileSync(file, text);
 }
-
-/**
- * Prints text the sandboxed code wrote, in a collapsed group, with workflow commands switched off so that the
- * code's output cannot act as one.
- * @param {string} title
- * @param {string} text
- */
-function printUntrusted(title, text) {
-  if (!text) return;
-  const token = randomUUID();
-  console.log(`::group::${title}`);
-  console.log(`::stop-commands::${token}`);
-  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-  console.log(`::${token}::`);
-  console.log("::endgroup::");
+var UntrustedLog = class {
+  token = null;
+  begin(title) {
+    if (this.token) return;
+    this.token = randomUUID();
+    console.log(`::group::${title}`);
+    console.log(`::stop-commands::${this.token}`);
+  }
+  write(stream, text) {
+    (stream === "stdout" ? process.stdout : process.stderr).write(text);
+  }
+  end() {
+    if (!this.token) return;
+    console.log("");
+    console.log(`::${this.token}::`);
+    console.log("::endgroup::");
+    this.token = null;
+  }
+};
+function appendSummary(markdown) {
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (file) appendFileSync(file, markdown);
+}
+function fenced(text) {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence}text
+${text}${text.endsWith("\n") ? "" : "\n"}${fence}
+`;
 }
 
-/**
- * Signs and sends one request (the README's "Calling it"); the parsed answer, or an ActionError with the server's code.
- * @param {{url: string, key: string, secret: string}} api
- * @param {string} method
- * @param {string} path
- * @param {unknown} [payload]
- * @param {Record<string, string>} [extraHeaders]
- */
-async function call(api, method, path, payload, extraHeaders = {}) {
-  const body = payload === undefined ? "" : JSON.stringify(payload);
-  lastMs = Math.max(Date.now(), lastMs + 1);
-  const timestamp = (lastMs / 1000).toFixed(3);
-  const hash = createHash("sha256").update(body).digest("hex");
-  const signature = createHmac("sha256", api.secret).update(`${timestamp}\n${method}\n${path}\n${hash}`).digest("hex");
-  /** @type {Record<string, string>} */
-  const headers = {
-    "x-runledger-key": api.key,
-    "x-runledger-timestamp": timestamp,
-    "x-runledger-signature": `v1=${signature}`,
-    ...extraHeaders,
-  };
-  if (body) headers["content-type"] = "application/json";
-  let res;
-  try {
-    res = await fetch(`${api.url}${path}`, { method, headers, body: body || undefined });
-  } catch (error) {
-    throw Object.assign(new ActionError(`could not reach ${api.url}: ${/** @type {Error} */ (error).cause ?? error}`), { retry: true });
-  }
-  const text = await res.text();
-  /** @type {any} */
-  let parsed = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // reported below
-  }
-  if (res.ok && parsed) return parsed;
-  const error = parsed?.error;
-  const message = error ? `${error.code}: ${error.message} (request id ${error.request_id})` : `HTTP ${res.status}: ${text.slice(0, 200)}`;
-  throw Object.assign(new ActionError(`${method} ${path} failed: ${message}`), { retry: res.status === 503 });
-}
-let lastMs = 0;
-
-const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The request body from the inputs. */
+// action/src/main.ts
+var BY_EXTENSION = {
+  ".py": "python",
+  ".js": "javascript",
+  ".mjs": "javascript",
+  ".ts": "typescript",
+  ".sh": "bash",
+  ".r": "r",
+  ".java": "java"
+};
+var SUMMARY_TAIL_LINES = 20;
 function executionBody() {
   const file = input("file");
   const inline = input("code");
@@ -151,17 +410,15 @@ function executionBody() {
     try {
       code = readFileSync(file, "utf8");
     } catch (error) {
-      throw new ActionError(`cannot read the file '${file}': ${/** @type {NodeJS.ErrnoException} */ (error).code}`);
+      throw new ActionError(`cannot read the file '${file}': ${error.code}`);
     }
   }
-  const byExtension = /** @type {Record<string, string>} */ (BY_EXTENSION)[extname(file).toLowerCase()];
-  /** @type {Record<string, unknown>} */
-  const body = { code, language: input("language", byExtension ?? "python") };
+  const language = input("language", BY_EXTENSION[extname(file).toLowerCase()] ?? "python");
+  const body = { code, language };
   const timeout = integerInput("timeout-ms");
-  if (timeout !== undefined) body.timeout_ms = timeout;
+  if (timeout !== void 0) body.timeout_ms = timeout;
   const template = input("template");
   if (template) body.template = template;
-  /** @type {Record<string, string>} */
   const env = {};
   for (const line of input("env").split(/\r?\n/)) {
     if (!line.trim() || line.trim().startsWith("#")) continue;
@@ -172,54 +429,79 @@ function executionBody() {
   if (Object.keys(env).length) body.env = env;
   return body;
 }
-
-/**
- * One key per step run, kept across this step's own retries, so a retried request never runs
- * twice. Not derived from the run and job ids: matrix legs share those, and would share a run.
- */
-function idempotencyKey() {
-  return input("idempotency-key") || `gha-${randomUUID()}`;
+async function submit(client, body, idempotencyKey) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.createExecution(body, { idempotencyKey });
+    } catch (error) {
+      const transient = error instanceof RunledgerError && error.retryable;
+      if (!transient || attempt >= 4) throw error;
+      console.log(`${error.message}; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 1e3));
+    }
+  }
 }
+async function follow(client, submitted, limitMs) {
+  const log = new UntrustedLog();
+  const timeout = AbortSignal.timeout(limitMs);
+  try {
+    for await (const event of client.events(submitted.id, { signal: timeout })) {
+      if (event.event === "stdout" || event.event === "stderr") {
+        log.begin("output");
+        log.write(event.event, event.data.text);
+      }
+      if (event.event === "end") return event.data;
+    }
+  } catch (error) {
+    if (timeout.aborted) throw new ActionError(`${submitted.id} did not finish within ${limitMs / 1e3} s`);
+    if (!(error instanceof RunledgerError && error.retryable)) throw error;
+  } finally {
+    log.end();
+  }
+  return client.waitForExecution(submitted.id, { timeoutMs: limitMs, signal: timeout });
+}
+function summarize(execution) {
+  const result = execution.result;
+  const rows = [
+    ["status", `\`${execution.status}\``],
+    ["duration", execution.duration_ms === null ? "\u2013" : `${execution.duration_ms} ms`],
+    ["cost", execution.cost_usd === null ? "\u2013" : `$${execution.cost_usd} (sandbox ${execution.sandbox_ms} ms)`],
+    ["exit code", result?.exit_code == null ? "\u2013" : String(result.exit_code)]
+  ];
+  let markdown = `### runledger \`${execution.id}\`
 
+| | |
+|---|---|
+${rows.map(([name, value]) => `| ${name} | ${value} |`).join("\n")}
+
+`;
+  const tail = (result?.stdout ?? "").split("\n").slice(-SUMMARY_TAIL_LINES - 1).join("\n");
+  if (tail.trim()) markdown += `The output's last lines:
+
+${fenced(tail)}
+`;
+  if (result?.error) markdown += `Error:
+
+${fenced(result.error.traceback || `${result.error.name}: ${result.error.value}`)}
+`;
+  appendSummary(markdown);
+}
 async function main() {
   const secret = required("secret");
   console.log(`::add-mask::${secret}`);
-  const api = { url: required("url").replace(/\/+$/, ""), key: required("key"), secret };
+  const client = new RunledgerClient({ url: required("url").replace(/\/+$/, ""), keyId: required("key"), secret });
   const body = executionBody();
   const wait = booleanInput("wait", true);
   const failOnError = booleanInput("fail-on-error", true);
-  const key = idempotencyKey();
-
-  /** @type {any} */
-  let execution;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      execution = await call(api, "POST", `/v1/executions${wait ? "?wait=30" : ""}`, body, { "idempotency-key": key });
-      break;
-    } catch (error) {
-      if (!(/** @type {any} */ (error).retry) || attempt >= 4) throw error;
-      console.log(`${/** @type {Error} */ (error).message}; retrying`);
-      await sleep(2 ** attempt * 1000);
-    }
-  }
-  console.log(`runledger execution ${execution.id}: ${execution.status}`);
-  if (wait) {
-    const limitMs = (integerInput("max-wait-seconds") ?? Math.ceil(execution.timeout_ms / 1000) + 300) * 1000;
-    const deadline = Date.now() + limitMs;
-    let failures = 0;
-    while (!FINAL.includes(execution.status)) {
-      if (Date.now() > deadline) throw new ActionError(`${execution.id} is still ${execution.status} after ${limitMs / 1000} s`);
-      await sleep(1000);
-      try {
-        execution = await call(api, "GET", `/v1/executions/${execution.id}`);
-        failures = 0;
-      } catch (error) {
-        if (!(/** @type {any} */ (error).retry) || ++failures > 10) throw error;
-      }
-    }
+  const idempotencyKey = input("idempotency-key") || `gha-${randomUUID2()}`;
+  const submitted = await submit(client, body, idempotencyKey);
+  console.log(`runledger execution ${submitted.id}: ${submitted.status}`);
+  let execution = submitted;
+  if (wait && !isFinal(submitted)) {
+    const limitMs = (integerInput("max-wait-seconds") ?? Math.ceil(submitted.timeout_ms / 1e3) + 300) * 1e3;
+    execution = await follow(client, submitted, limitMs);
     console.log(`runledger execution ${execution.id}: ${execution.status}`);
   }
-
   const result = execution.result;
   setOutputs({
     "execution-id": execution.id,
@@ -227,14 +509,18 @@ async function main() {
     "exit-code": result?.exit_code == null ? "" : String(result.exit_code),
     stdout: result?.stdout ?? "",
     stderr: result?.stderr ?? "",
-    "cost-usd": execution.cost_usd ?? "",
+    "cost-usd": execution.cost_usd ?? ""
   });
-  printUntrusted("stdout", result?.stdout ?? "");
-  printUntrusted("stderr", result?.stderr ?? "");
-  if (result?.error) printUntrusted("error", result.error.traceback || `${result.error.name}: ${result.error.value}`);
+  if (!wait) return;
+  summarize(execution);
+  if (result?.error) {
+    const log = new UntrustedLog();
+    log.begin("error");
+    log.write("stdout", result.error.traceback || `${result.error.name}: ${result.error.value}`);
+    log.end();
+  }
   if (execution.cost_usd) console.log(`cost: $${execution.cost_usd} (sandbox ${execution.sandbox_ms} ms)`);
-
-  if (wait && execution.status !== "succeeded") {
+  if (execution.status !== "succeeded") {
     const why = result?.error ? `: ${result.error.name}: ${result.error.value}` : "";
     const message = `runledger execution ${execution.id} ended ${execution.status}${why}`;
     if (failOnError) {
@@ -245,9 +531,8 @@ async function main() {
     }
   }
 }
-
 main().catch((error) => {
-  const message = error instanceof ActionError ? error.message : (error?.stack ?? String(error));
+  const message = error instanceof RunledgerError ? `${error.code}: ${error.message}${error.requestId ? ` (request id ${error.requestId})` : ""}` : error instanceof ActionError ? error.message : error?.stack ?? String(error);
   console.log(`::error title=runledger::${escapeData(message)}`);
   process.exitCode = 1;
 });

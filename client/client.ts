@@ -212,6 +212,7 @@ export class RunledgerClient {
     const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
     let failures = 0;
     for (;;) {
+      if (options.signal?.aborted) throw new RunledgerError("aborted", `stopped waiting for ${id}`, 0);
       try {
         const execution = await this.getExecution(id, {
           wait: Math.min(60, Math.max(0, Math.floor((deadline - Date.now()) / 1000))) || undefined,

@@ -1,7 +1,8 @@
 // @ts-check
 // Bundles the CLI (client/cli/main.ts and what it imports) into one plain ES module, client/dist/runledger.mjs,
 // with esbuild. `npm install` runs this as the `prepare` script; the `runledger` bin runs it again whenever a
-// source file is newer than the bundle.
+// source file is newer than the bundle. `--action` bundles the GitHub Action (action/src/main.ts) into
+// action/index.mjs instead, the file the runner runs (committed, since the runner installs nothing).
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -35,7 +36,31 @@ export async function buildCli() {
   renameSync(`${inputsPath}.${suffix}`, inputsPath);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+export const actionPath = fileURLToPath(new URL("../../action/index.mjs", import.meta.url));
+
+/** The Action's bundle, as the bytes it should have. */
+export async function actionBundle() {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("../../action/src/main.ts", import.meta.url))],
+    absWorkingDir: fileURLToPath(new URL("../../", import.meta.url)),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    legalComments: "none",
+    banner: { js: "// Built by `npm run build:action` from action/src/ and client/: edit those, not this file." },
+    logLevel: "warning",
+  });
+  const [output] = result.outputFiles;
+  if (!output) throw new Error("esbuild wrote nothing");
+  return output.text;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes("--action")) {
+  writeFileSync(actionPath, await actionBundle());
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     await buildCli();
   } catch (error) {

@@ -2,6 +2,7 @@ import type { Command } from "./command.js";
 import { cancelCommand, getCommand, listCommand } from "./executions.js";
 import { CliError, describeError, EXIT } from "./exit.js";
 import { keysCommand } from "./keys.js";
+import { logsCommand } from "./logs.js";
 import { budgetCommand, costsCommand } from "./money.js";
 import { runCommand } from "./run.js";
 import { verifyWebhookCommand } from "./verify-webhook.js";
@@ -9,6 +10,7 @@ import { verifyWebhookCommand } from "./verify-webhook.js";
 const commands: Command[] = [
   runCommand,
   getCommand,
+  logsCommand,
   listCommand,
   cancelCommand,
   budgetCommand,

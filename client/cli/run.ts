@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { basename, extname, isAbsolute, normalize } from "node:path";
 import { isFinal, type RunledgerClient } from "../client.js";
 import { RunledgerError } from "../errors.js";
-import { type Execution, type ExecutionCreateInput, LANGUAGES, type Language } from "../types.js";
+import { type ExecutionCreateInput, LANGUAGES, type Language } from "../types.js";
 import { integer, oneOf, pairs, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { keyClient } from "./config.js";
 import { EXIT, exitCodeFor, usageError } from "./exit.js";
+import { followOutput, printEnding, printResult } from "./follow.js";
 import { printHelp, printJson, readLocal, readStdin } from "./io.js";
 import { Spinner } from "./spinner.js";
 
@@ -37,12 +38,13 @@ Options:
       --webhook-url URL    deliver the final execution to URL, signed with the key's webhook secret
       --idempotency-key K  a retry with the same key and code answers the original execution
                            (default: a fresh key, reused for this command's own retries)
-  -w, --wait               wait for the result: print the run's stdout to stdout, its stderr and
-                           error to stderr, and exit with the run's status (see runledger --help)
+  -w, --wait               follow the run: print its stdout to stdout and its stderr to stderr as
+                           the code prints them, then its error, and exit with the run's status
+                           (see runledger --help)
       --json               with --wait: print the finished execution as JSON instead of its output
 
 Without --wait it prints the queued execution as JSON and exits 0.
-Ctrl-C while waiting cancels the execution and exits 130.`;
+Ctrl-C while waiting cancels the execution, keeps what was printed, and exits 130.`;
 
 /** The file to upload: its bytes as UTF-8 text when they are, else base64. */
 function fileEntry(spec: string) {
@@ -69,28 +71,6 @@ async function submit(client: RunledgerClient, body: ExecutionCreateInput, wait:
       await new Promise((resolve) => setTimeout(resolve, (error.retryAfter ?? 2 ** (attempt - 1)) * 1000));
     }
   }
-}
-
-/** What the run wrote, where a shell user expects it. */
-function printResult(execution: Execution): void {
-  const result = execution.result;
-  if (result) {
-    process.stdout.write(result.stdout);
-    if (result.text !== null) process.stdout.write(result.text.endsWith("\n") ? result.text : `${result.text}\n`);
-    process.stderr.write(result.stderr);
-    if (result.error) {
-      const traceback = result.error.traceback || `${result.error.name}: ${result.error.value}`;
-      process.stderr.write(traceback.endsWith("\n") ? traceback : `${traceback}\n`);
-    }
-    if (result.truncated) process.stderr.write("runledger: output was cut at the deployment's limit\n");
-  }
-  const summary: Partial<Record<Execution["status"], string>> = {
-    timed_out: `timed out after ${execution.timeout_ms} ms`,
-    canceled: "was canceled",
-    error: "could not be run by the platform",
-  };
-  const line = summary[execution.status];
-  if (line) process.stderr.write(`runledger: ${execution.id} ${line}\n`);
 }
 
 export const runCommand: Command = {
@@ -132,34 +112,28 @@ export const runCommand: Command = {
     const onInterrupt = () => interrupted.abort();
     process.once("SIGINT", onInterrupt);
     try {
-      // Unattended, the server holds the answer up to 10 s: a short run comes back in one round trip. On a terminal
-      // the status is polled from the start, so the spinner shows it change.
-      const live = spinner.enabled;
-      const waiting = submit(client, body, live ? undefined : 10, idempotencyKey).then(async (submitted) => {
-        spinner.update(submitted.id, submitted.status);
-        if (isFinal(submitted)) return submitted;
-        const onUpdate = (e: Execution) => spinner.update(e.id, e.status);
-        return client.waitForExecution(submitted.id, { signal: interrupted.signal, onUpdate, intervalMs: live ? 250 : 500 });
-      });
-      const stopped = new Promise<"interrupted">((resolve) => interrupted.signal.addEventListener("abort", () => resolve("interrupted")));
-      const outcome = await Promise.race([waiting, stopped]);
+      const submitted = await submit(client, body, undefined, idempotencyKey);
+      spinner.update(submitted.id, submitted.status);
+      const waitQuietly = () => client.waitForExecution(submitted.id, { signal: interrupted.signal }).catch(() => null);
+      // Output is printed as the code prints it (unless the execution is wanted as JSON); the spinner gives way to the first of it.
+      const finished = isFinal(submitted)
+        ? submitted
+        : values.json
+          ? await waitQuietly()
+          : await followOutput(client, submitted.id, { signal: interrupted.signal, onOutput: () => spinner.stop() }).catch(waitQuietly);
       spinner.stop();
-      if (outcome === "interrupted") {
-        waiting.catch(() => undefined);
-        // The same idempotency key and body name the same execution, without a second run.
-        const execution = await client.createExecution(body, { idempotencyKey });
-        const canceled = isFinal(execution)
-          ? false
-          : await client.cancelExecution(execution.id).then(
-              () => true,
-              () => false,
-            );
-        process.stderr.write(`runledger: interrupted; ${execution.id} ${canceled ? "canceled" : "was not canceled"}\n`);
+      if (!finished || interrupted.signal.aborted) {
+        const canceled = await client.cancelExecution(submitted.id).then(
+          () => true,
+          () => false,
+        );
+        process.stderr.write(`runledger: interrupted; ${submitted.id} ${canceled ? "canceled" : "was not canceled"}\n`);
         return EXIT.interrupted;
       }
-      if (values.json) printJson(outcome);
-      else printResult(outcome);
-      return exitCodeFor(outcome.status);
+      if (values.json) printJson(finished);
+      else if (isFinal(submitted)) printResult(finished);
+      else printEnding(finished);
+      return exitCodeFor(finished.status);
     } finally {
       spinner.stop();
       process.off("SIGINT", onInterrupt);

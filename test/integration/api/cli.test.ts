@@ -103,6 +103,49 @@ describe("runledger run", () => {
     expect((await client.getExecution(running.id)).status).toBe("canceled");
   });
 
+  test("run --wait prints output as the code prints it, stdout and stderr apart, and keeps it on Ctrl-C", async () => {
+    const { env, client } = await keyEnv();
+    const child = spawn(process.execPath, [bin, "run", "-", "--wait"], { cwd: scratch, env: cleanEnv(env) });
+    const lines: Array<{ stream: string; text: string; at: number }> = [];
+    child.stdout.on("data", (chunk: Buffer) => lines.push({ stream: "stdout", text: chunk.toString(), at: Date.now() }));
+    child.stderr.on("data", (chunk: Buffer) => lines.push({ stream: "stderr", text: chunk.toString(), at: Date.now() }));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.end("import sys, time\nprint('out early', flush=True)\nprint('err early', file=sys.stderr, flush=True)\ntime.sleep(60)");
+    for (const deadline = Date.now() + 20_000; lines.length < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    const shownAt = Date.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(
+      lines
+        .filter((l) => l.stream === "stdout" && l.at < shownAt)
+        .map((l) => l.text)
+        .join(""),
+    ).toBe("out early\n");
+    expect(
+      lines
+        .filter((l) => l.stream === "stderr" && l.at < shownAt)
+        .map((l) => l.text)
+        .join(""),
+    ).toContain("err early\n");
+    const [canceled] = (await client.listExecutions({ limit: 1 })).data;
+    expect(canceled?.status).toBe("canceled");
+  });
+
+  test("logs prints an execution's output so far; with --follow, live to its end and its status", async () => {
+    const { env, client } = await keyEnv();
+    const submitted = await client.createExecution({
+      code: "import time\nprint('one', flush=True)\ntime.sleep(1.5)\nprint('two')\nraise SystemError('late')",
+    });
+    for await (const event of client.events(submitted.id)) if (event.event === "stdout") break;
+    const snapshot = await runCli(["logs", submitted.id], { env });
+    expect(snapshot.code, show(snapshot)).toBe(0);
+    expect(snapshot.stdout).toBe("one\n");
+    const followed = await runCli(["logs", submitted.id, "--follow"], { env });
+    expect(followed.code, show(followed)).toBe(1);
+    expect(followed.stdout).toBe("one\ntwo\n");
+    expect(followed.stderr).toContain("SystemError: late");
+  });
+
   test("a file: language from its extension, env and uploaded files reach the code", async () => {
     const { env } = await keyEnv();
     writeFileSync(join(scratch, "hello.sh"), 'echo "$GREETING from bash"; cat data.txt; exit 3\n');

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { apiUrl, newKey } from "./harness.js";
 
-// action/index.mjs run as a workflow runner runs a `node20` action: `node <main>`, inputs as INPUT_<NAME>
-// (upper case, hyphens kept), outputs appended to the file named by GITHUB_OUTPUT.
+// action/index.mjs run as a workflow runner runs a `node24` action: `node <main>`, inputs as INPUT_<NAME>
+// (upper case, hyphens kept), outputs appended to the file named by GITHUB_OUTPUT, the job summary to
+// the one named by GITHUB_STEP_SUMMARY.
 const repoRoot = join(import.meta.dirname, "../../..");
 const actionYml = readFileSync(join(repoRoot, "action.yml"), "utf8");
 const main = join(repoRoot, /^ {2}main: (.+)$/m.exec(actionYml)?.[1] ?? "missing");
@@ -17,6 +18,9 @@ interface StepResult {
   code: number | null;
   log: string;
   outputs: Record<string, string>;
+  summary: string;
+  /** Each chunk of the log with when it arrived. */
+  chunks: Array<{ text: string; at: number }>;
 }
 
 /** Reads `name<<DELIMITER\nvalue\nDELIMITER` entries, as the runner does. */
@@ -38,18 +42,22 @@ function parseOutputs(text: string): Record<string, string> {
 let steps = 0;
 async function runStep(inputs: Record<string, string>): Promise<StepResult> {
   const outputFile = join(scratch, `output-${++steps}`);
+  const summaryFile = join(scratch, `summary-${steps}`);
   writeFileSync(outputFile, "");
-  const env: Record<string, string> = { GITHUB_OUTPUT: outputFile, PATH: process.env.PATH ?? "" };
+  writeFileSync(summaryFile, "");
+  const env: Record<string, string> = { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, PATH: process.env.PATH ?? "" };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const { code, log } = await new Promise<{ code: number | null; log: string }>((resolve, reject) => {
+  const chunks: Array<{ text: string; at: number }> = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [main], { cwd: scratch, env });
-    let log = "";
-    child.stdout.on("data", (chunk: Buffer) => (log += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (log += chunk));
+    const keep = (chunk: Buffer) => chunks.push({ text: chunk.toString(), at: Date.now() });
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
     child.on("error", reject);
-    child.on("close", (exitCode) => resolve({ code: exitCode, log }));
+    child.on("close", resolve);
   });
-  return { code, log, outputs: parseOutputs(readFileSync(outputFile, "utf8")) };
+  const log = chunks.map((c) => c.text).join("");
+  return { code, log, chunks, outputs: parseOutputs(readFileSync(outputFile, "utf8")), summary: readFileSync(summaryFile, "utf8") };
 }
 
 const show = (step: StepResult) => `exit ${step.code}\n${step.log}\noutputs: ${JSON.stringify(step.outputs, null, 2)}`;
@@ -60,13 +68,29 @@ async function credentials() {
 }
 
 describe("the GitHub Action", () => {
-  test("action.yml declares every input the script reads, as a node20 action", () => {
+  test("action.yml declares every input the script reads, as a node24 action, and the bundle is built from its sources", async () => {
     const script = readFileSync(main, "utf8");
     const read = new Set([...script.matchAll(/(?:input|required|booleanInput|integerInput)\("([a-z-]+)"/g)].map((m) => m[1]));
     const section = actionYml.slice(actionYml.indexOf("\ninputs:"), actionYml.indexOf("\noutputs:"));
     const declared = new Set([...section.matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]));
     expect([...read].sort()).toEqual([...declared].sort());
-    expect(actionYml).toMatch(/^ {2}using: node20$/m);
+    expect(actionYml).toMatch(/^ {2}using: node24$/m);
+    const { actionBundle } = (await import(join(repoRoot, "client/bin/build.mjs"))) as { actionBundle(): Promise<string> };
+    expect(script === (await actionBundle()), "action/index.mjs is stale: run npm run build:action").toBe(true);
+  });
+
+  test("the output streams into the log as it is printed, and the job summary tells how it went", async () => {
+    const creds = await credentials();
+    const step = await runStep({ ...creds, code: "import time\nprint('early', flush=True)\ntime.sleep(1.5)\nprint('late')" });
+    expect(step.code, show(step)).toBe(0);
+    const early = step.chunks.find((c) => c.text.includes("early"));
+    const late = step.chunks.find((c) => c.text.includes("late"));
+    expect((late?.at ?? 0) - (early?.at ?? 0)).toBeGreaterThan(1000);
+    expect(step.summary).toContain(`### runledger \`${step.outputs["execution-id"]}\``);
+    expect(step.summary).toMatch(/\| status \| `succeeded` \|/);
+    expect(step.summary).toMatch(/\| cost \| \$\d+\.\d{6} \(sandbox \d+ ms\) \|/);
+    expect(step.summary).toMatch(/\| exit code \| 0 \|/);
+    expect(step.summary).toContain("early\nlate\n");
   });
 
   test("a succeeded run: outputs in GITHUB_OUTPUT, the secret masked first, exit 0", async () => {
@@ -132,7 +156,7 @@ describe("the GitHub Action", () => {
     const creds = await credentials();
     const forged = await runStep({ ...creds, secret: `sk_${"y".repeat(43)}`, code: "1" });
     expect(forged.code, show(forged)).toBe(1);
-    expect(forged.log).toMatch(/^::error title=runledger::POST \/v1\/executions\?wait=30 failed: unauthorized: /m);
+    expect(forged.log).toMatch(/^::error title=runledger::unauthorized: invalid signature or unknown key \(request id req_\w+\)$/m);
     expect(forged.outputs).toEqual({});
     const neither = await runStep({ ...creds });
     expect(neither.code, show(neither)).toBe(1);
