@@ -3,6 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { benchEndToEnd } from "./end-to-end.js";
 import { benchFleet } from "./fleet.js";
 import { benchFrontDoor } from "./front-door.js";
+import { benchLive } from "./live.js";
 import { benchReports } from "./reports.js";
 import { benchSandboxHost } from "./sandbox-host.js";
 import { printSummary } from "./summary.js";
@@ -11,6 +12,7 @@ import { printSummary } from "./summary.js";
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   "front-door": benchFrontDoor,
   "end-to-end": benchEndToEnd,
+  live: benchLive,
   "sandbox-host": benchSandboxHost,
   fleet: benchFleet,
   reports: benchReports,

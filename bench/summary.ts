@@ -49,6 +49,22 @@ const TARGETS: Target[] = [
     met: (v) => v <= 1.3,
   },
   {
+    scenario: "live",
+    what: "POST ?wait=30 answer, ratio to the direct SDK (median)",
+    value: (r) => r.wait_ratio,
+    format: (v) => `${v.toFixed(2)}x`,
+    goal: "≤ 1.3x",
+    met: (v) => v <= 1.3,
+  },
+  {
+    scenario: "live",
+    what: "a print in the sandbox → its SSE event (median)",
+    value: (r) => r.sse_delay_ms,
+    format: ms,
+    goal: "≤ 20 ms",
+    met: (v) => v <= 20,
+  },
+  {
     scenario: "fleet",
     what: "completions/s, share of the host alone",
     value: (r) => r.share_of_host_alone,

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,8 @@ export async function startLocalWorker(options: {
   const bundleDir = join(options.stateDir, "bundle");
   await bundle(config, options.script, bundleDir);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
-  const script = join(bundleDir, "index.js");
+  // Named after the entry point: index.js for the project's Worker.
+  const script = join(bundleDir, readdirSync(bundleDir).find((file) => file.endsWith(".js")) ?? "index.js");
   const miniflareOptions = {
     host: "127.0.0.1",
     port: options.port,
