@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RunHolderNamespace } from "./objects/run-holders.js";
+import type { GovernorNamespace, RunHolderNamespace } from "./objects/run-holders.js";
 import type { DeliveryMessage, MessageQueue, RunMessage } from "./queues.js";
 
 /** Bindings that are not plain strings. */
@@ -7,6 +7,7 @@ export interface Bindings {
   RUNS: MessageQueue<RunMessage>;
   DELIVERIES: MessageQueue<DeliveryMessage>;
   RUN_HOLDERS: RunHolderNamespace;
+  SANDBOX_GOVERNOR: GovernorNamespace;
 }
 
 /** How long past its deadline a `running` execution waits before the cron reaps it, by default. */
@@ -53,6 +54,10 @@ export const zEnv = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** How long past its deadline a `running` execution waits before the cron reaps it. */
   REAPER_GRACE_MS: z.coerce.number().int().positive().default(DEFAULT_REAPER_GRACE_MS),
+  /** Sandboxes alive at once across all keys (E2B Hobby allows 20, Pro 100). */
+  MAX_SANDBOXES: z.coerce.number().int().positive().default(20),
+  /** Sandbox creates a second (E2B Hobby allows 1, Pro 5). */
+  MAX_CREATES_PER_SECOND: z.coerce.number().int().positive().default(1),
   /** Days after an execution finishes that its code, env and files are kept; its figures stay for good. */
   INPUT_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   OUTPUT_LIMIT_BYTES: z.coerce

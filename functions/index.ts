@@ -7,6 +7,7 @@ import { runMaintenance } from "./jobs/maintenance.js";
 import { type DeliveryMessage, QUEUES, type QueueBatch, type RunMessage } from "./queues.js";
 
 export { RunHolder } from "./objects/run-holder.js";
+export { SandboxGovernor } from "./objects/sandbox-governor.js";
 
 const app = newApp();
 

@@ -4,9 +4,11 @@ export interface MessageQueue<T> {
   sendBatch(messages: Iterable<{ body: T; delaySeconds?: number }>): Promise<void>;
 }
 
-/** The run queue: each message names an execution to hand to its runner. */
+/** The run queue: each message names an execution to hand to its run holder, and its key. */
 export interface RunMessage {
   executionId: string;
+  /** Absent in messages queued before the sandbox governor: looked up then. */
+  keyId?: string;
 }
 
 /** The delivery queue: each message names an event in the outbox to attempt. */

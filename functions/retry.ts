@@ -51,8 +51,10 @@ export function isTransientDatabaseError(error: unknown): boolean {
 
 /** Recording what happened (a run's end, an attempt) through a passing database fault. */
 export const DATABASE_WRITES: RetryPolicy = { attempts: 5, firstDelayMs: 200, retryable: isTransientDatabaseError };
-/** Creating a sandbox; a capacity refusal is not retried here but waited out by the caller. */
+/** Creating a sandbox; a capacity refusal (429, 503) is not retried here but waited out (SANDBOX_CAPACITY). */
 export const SANDBOX_CREATES: RetryPolicy = { attempts: 3, firstDelayMs: 250 };
+/** Waiting for the sandbox provider to have room again: as long as it takes, backing off to 10 s. */
+export const SANDBOX_CAPACITY = { firstDelayMs: 500, maxDelayMs: 10_000 };
 /** Confirming a sandbox's kill; past the last attempt the leak sweep finds it. */
 export const SANDBOX_KILLS: RetryPolicy = { attempts: 3, firstDelayMs: 200 };
 /** A queue message whose handling failed, redelivered with this delay (seconds), to the dead-letter queue in the end. */

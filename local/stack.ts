@@ -24,6 +24,8 @@ export interface StackOptions {
   /** Seconds between cron ticks; 0 leaves ticking to the caller. */
   cronIntervalS?: number;
   sandboxHostFaults?: boolean;
+  /** The local host's caps: sandboxes at once (default 100) and creates a second (default none). */
+  sandboxHostLimits?: { maxSandboxes?: number; maxCreatesPerSecond?: number };
   /** More Worker vars (a shorter webhook retry schedule for tests, say). */
   workerVars?: Record<string, string>;
   /** Another Worker entry point and wrangler config; the project's by default. */
@@ -92,7 +94,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } else {
       // A key of its own, so code inside a sandbox cannot drive the host's control plane over loopback.
       const apiKey = `local_${randomBytes(16).toString("hex")}`;
-      sandboxHost = await startSandboxHost({ port: 0, apiKey, dataDir: join(dataDir, "sandbox-host"), faults: options.sandboxHostFaults });
+      sandboxHost = await startSandboxHost({
+        port: 0,
+        apiKey,
+        dataDir: join(dataDir, "sandbox-host"),
+        faults: options.sandboxHostFaults,
+        ...options.sandboxHostLimits,
+      });
       stops.push(() => (sandboxHost as SandboxHost).close());
       Object.assign(e2b, { E2B_API_KEY: apiKey, E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
     }
@@ -111,6 +119,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         SECRET_ENCRYPTION_KEY: options.secretEncryptionKey,
         ALLOW_PRIVATE_WEBHOOKS: "true",
         DNS_RESOLVER_URL: dns.url,
+        // The local host has no create rate of E2B's (1/s on Hobby) unless asked for one.
+        MAX_CREATES_PER_SECOND: "100",
         ...e2b,
         ...options.workerVars,
       },

@@ -38,6 +38,10 @@ function workerSettingsFromEnvironment(): Record<string, string> {
   );
 }
 
+function positive(value: string | undefined): number | undefined {
+  return value && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined;
+}
+
 async function main(): Promise<void> {
   const state = loadState();
   const adminToken = process.env.ADMIN_TOKEN ?? state.adminToken;
@@ -53,6 +57,10 @@ async function main(): Promise<void> {
     e2bApiUrl: process.env.E2B_API_URL || undefined,
     cronIntervalS: 60,
     workerVars: workerSettingsFromEnvironment(),
+    sandboxHostLimits: {
+      maxSandboxes: positive(process.env.SANDBOX_HOST_MAX_SANDBOXES),
+      maxCreatesPerSecond: positive(process.env.SANDBOX_HOST_MAX_CREATES_PER_SECOND),
+    },
   });
 
   const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };

@@ -26,6 +26,8 @@ export function definitionsInMigrations(dir = MIGRATIONS_DIR): Map<string, strin
     for (const statement of readFileSync(join(dir, `${tag}.sql`), "utf8").split(BREAKPOINT)) {
       const name = definedFunction(statement);
       if (name) latest.set(name, statement.trim());
+      const dropped = droppedFunction(statement);
+      if (dropped) latest.delete(dropped);
     }
   }
   return latest;
@@ -36,6 +38,27 @@ export function functionBody(source: string): string {
   const match = /AS\s+(\$[A-Za-z_]*\$)([\s\S]*)\1/.exec(source);
   if (!match?.[2]) throw new Error("no dollar-quoted body in the function's source");
   return match[2];
+}
+
+function droppedFunction(statement: string): string | null {
+  return /DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s*\(/i.exec(statement)?.[1] ?? null;
+}
+
+/** A definition's argument types, as `DROP FUNCTION` names them: `text, timestamptz`. */
+export function argumentTypes(source: string): string {
+  const args = /FUNCTION\s+[a-z_][a-z0-9_]*\s*\(([\s\S]*?)\)\s*RETURNS/i.exec(source)?.[1] ?? "";
+  return args
+    .split(",")
+    .map((arg) =>
+      arg
+        .trim()
+        .replace(/\s+DEFAULT\s[\s\S]*$/i, "")
+        .split(/\s+/)
+        .slice(1)
+        .join(" "),
+    )
+    .filter(Boolean)
+    .join(", ");
 }
 
 export function definedFunction(statement: string): string | null {

@@ -1,5 +1,5 @@
 import type { Services } from "../context.js";
-import { completedEventOf, failQueued } from "../ledger/index.js";
+import { completedEventOf, failQueued, loadExecution } from "../ledger/index.js";
 import type { QueueBatch, RunMessage } from "../queues.js";
 import { queueDeliveries } from "../services/event-delivery.js";
 import { eachMessage } from "./each-message.js";
@@ -13,7 +13,10 @@ export async function consumeRuns(batch: QueueBatch<RunMessage>, services: Servi
   await eachMessage(
     batch,
     (body) => `handing ${body.executionId} to its holder`,
-    (body) => services.holders.start(body.executionId),
+    async (body) => {
+      const keyId = body.keyId ?? (await loadExecution(services, body.executionId))?.keyId;
+      if (keyId) await services.holders.start(body.executionId, keyId);
+    },
   );
 }
 

@@ -18,17 +18,23 @@ const REQUEUE_AFTER_MS = 60_000;
 export async function runMaintenance(services: Services): Promise<Record<string, number>> {
   const { db, clock, queue } = services;
   const now = clock.now();
-  await db.delete(requestNonces).where(lt(requestNonces.expiresAt, now));
-  await db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now));
+  await forgetExpiredRequests(services);
   const stale = await db
-    .select({ id: executions.id })
+    .select({ id: executions.id, keyId: executions.keyId })
     .from(executions)
     .where(and(eq(executions.status, "queued"), lt(executions.createdAt, new Date(now.getTime() - REQUEUE_AFTER_MS))))
     .limit(1000);
-  if (stale.length > 0) await queue.sendBatch(stale.map((row) => ({ body: { executionId: row.id } })));
+  if (stale.length > 0) await queue.sendBatch(stale.map((row) => ({ body: { executionId: row.id, keyId: row.keyId } })));
   const redelivered = await requeueOverdueEvents(services);
   const reaped = await reapLostRuns(services);
   const leaked = await killLeakedSandboxes(services).catch(() => 0);
   const purged = await purgeExpiredInputs(services, services.config.INPUT_RETENTION_DAYS * DAY_MS);
   return { requeued: stale.length, redelivered, reaped, leaked, purged };
+}
+
+/** Replay and idempotency storage stays bounded: what has expired is forgotten. */
+export async function forgetExpiredRequests(services: Pick<Services, "db" | "clock">): Promise<void> {
+  const now = services.clock.now();
+  await services.db.delete(requestNonces).where(lt(requestNonces.expiresAt, now));
+  await services.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now));
 }

@@ -3,7 +3,7 @@
  * else. Each is one call of a Postgres function (sources in db/functions/), so each is one
  * transaction and one round trip. Money moves only in these.
  *
- *   submit ──▶ queued ──claim──▶ running ──finish──▶ succeeded | failed | timed_out | error
+ *   submit ──▶ queued ──claim (its sandbox exists)──▶ running ──finish──▶ succeeded | failed | timed_out | error
  *                │                  │  └──cancel──▶ canceled ──finish (what ran is billed)
  *                ├──cancel / revoke──▶ canceled        (no cost)
  *                └──fail──────────▶ error              (no cost)
@@ -36,5 +36,5 @@ export {
   withWebhook,
 } from "./read.js";
 export { lostRuns, reapLostRun, SANDBOX_GRACE_MS } from "./reap.js";
-export { attachSandbox, claimExecution, finishExecution, type Outcome, platformErrorResult } from "./run.js";
+export { claimExecution, finishExecution, type Outcome, platformErrorResult } from "./run.js";
 export { type NewExecution, submitExecution } from "./submit.js";

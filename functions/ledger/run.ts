@@ -6,19 +6,16 @@ import { executionFromColumns } from "./rows.js";
 
 type Ledger = Pick<Services, "db" | "clock">;
 
-/** queued → running: the runner's claim; null when another got there first (or the key was revoked). */
-export async function claimExecution({ db, clock }: Ledger, id: string): Promise<ExecutionRow | null> {
+/**
+ * queued → running on `sandboxId`: the runner's claim, once its sandbox exists; null when the
+ * execution is no longer queued (a cancel came first, or its key was revoked).
+ */
+export async function claimExecution({ db, clock }: Ledger, id: string, sandboxId: string): Promise<ExecutionRow | null> {
   const result = await db.execute<Record<string, unknown>>(
-    sql`select * from runledger_claim(${id}, ${clock.now().toISOString()}::timestamptz)`,
+    sql`select * from runledger_claim(${id}, ${clock.now().toISOString()}::timestamptz, ${sandboxId})`,
   );
   const [raw] = result.rows;
   return raw ? executionFromColumns(raw) : null;
-}
-
-/** running: the sandbox is noted; false when the execution was canceled meanwhile. */
-export async function attachSandbox({ db }: Pick<Services, "db">, id: string, sandboxId: string): Promise<boolean> {
-  const result = await db.execute<{ attached: boolean }>(sql`select runledger_attach_sandbox(${id}, ${sandboxId}) as attached`);
-  return result.rows[0]?.attached === true;
 }
 
 /** How a run ended, as the runner (or the reaper) records it. */

@@ -4,10 +4,10 @@ import { buildServices } from "../build-services.js";
 import type { Services } from "../context.js";
 import type { Env } from "../env.js";
 import {
-  attachSandbox,
   claimExecution,
   completedEventOf,
   type ExecutionRecord,
+  failQueued,
   finishExecution,
   loadExecution,
   type Outcome,
@@ -23,13 +23,16 @@ import { executionView } from "../services/execution-view.js";
 import { actualCostMicros } from "../services/pricing.js";
 import { runExecution } from "../services/run-execution.js";
 import { openInputs } from "../services/run-inputs.js";
+import type { GovernorStub } from "./run-holders.js";
 
 /** What the holder keeps in storage, so that an alarm on a fresh instance can finish its work. */
 interface HolderState {
   executionId: string;
-  phase: "starting" | "running" | "done";
+  keyId: string;
+  /** waiting: for a sandbox slot; running: its run goes (from the slot on); done: events kept a while. */
+  phase: "waiting" | "running" | "done";
   timeoutMs?: number;
-  /** When the run's sandbox dies by itself: the run's own deadline plus the sandbox's grace. */
+  /** When the run's sandbox dies by itself: its create plus the run's timeout and the sandbox's grace. */
   deadline?: number;
   sandboxId?: string;
   sandboxCreatedAt?: number;
@@ -37,8 +40,10 @@ interface HolderState {
   keepUntil?: number;
 }
 
-/** While a run goes, its alarm fires this often: proof of life, and the way back after an eviction. */
+/** While a run goes, its alarm fires this often: proof of life, its slot renewed, the way back after an eviction. */
 const HEARTBEAT_MS = 10_000;
+/** While it waits for a slot, it asks the governor again this often, in case a grant went astray. */
+const WAITING_CHECK_MS = 30_000;
 /** A finished run's events stay for resumes and replays this long. */
 const LOG_RETENTION_MS = 60 * 60 * 1000;
 /** Storage values are at most 2 MB: the log is kept in chunks below that. */
@@ -46,22 +51,30 @@ const LOG_CHUNK_CHARS = 1_000_000;
 
 /**
  * The holder of one execution's run (one Durable Object per execution). The runs consumer hands
- * it the execution and returns; the holder claims it, creates the sandbox, runs the code, keeps
- * the live output for Server-Sent Events, finishes through the ledger and wakes whoever waits.
- * Its alarm beats while the run goes: an instance evicted or restarted mid-run leaves the alarm
- * to a fresh instance, which kills the sandbox and ends the run as `error`, billed its known life.
+ * it the execution and returns. The holder waits for a slot from the sandbox governor, creates
+ * the sandbox (waiting out a provider with no room), claims the execution on it, runs the code,
+ * keeps the live output for Server-Sent Events, finishes through the ledger, gives the slot back
+ * and wakes whoever waits. Its alarm beats while the run goes: an instance evicted or restarted
+ * mid-run leaves the alarm to a fresh instance, which kills the sandbox and ends the run as
+ * `error`, billed its known life.
  */
 export class RunHolder extends DurableObject<Env> {
   private log: EventLog | null = null;
   private running: Promise<void> | null = null;
   private readonly waiters = new Set<() => void>();
 
-  /** Claims and runs the execution, in the background; a second call does nothing. */
-  async start(executionId: string): Promise<void> {
+  /** Takes the execution on: asks for a slot, and runs it once granted; a second call does nothing. */
+  async start(executionId: string, keyId: string): Promise<void> {
     if (this.running || (await this.state())) return;
-    await this.saveState({ executionId, phase: "starting" });
-    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
-    this.launch(executionId);
+    await this.saveState({ executionId, keyId, phase: "waiting" });
+    await this.ctx.storage.setAlarm(Date.now() + WAITING_CHECK_MS);
+    await this.askForSlot(executionId, keyId);
+  }
+
+  /** The governor granted the execution a slot. */
+  async granted(executionId: string): Promise<void> {
+    const state = await this.state();
+    if (state?.phase === "waiting" && state.executionId === executionId && !this.running) this.launch(state);
   }
 
   /** True once the execution has a final status (as far as this holder knows), false after `timeoutMs`. */
@@ -80,13 +93,14 @@ export class RunHolder extends DurableObject<Env> {
     });
   }
 
-  /** The execution was ended elsewhere (a queued cancel, a revoke, a reap): its events end, its waiters wake. */
+  /** The execution was ended elsewhere (a queued cancel, a revoke, a reap): its events end, its waiters wake, its slot goes. */
   async settled(executionId: string): Promise<void> {
     if (this.running) return;
     await this.withServices(async (services) => {
       const record = await loadExecution(services, executionId);
       if (record && isFinalStatus(record.status)) await this.ended(executionId, record);
     });
+    await this.governor().release(executionId);
   }
 
   /** `GET /events?id=&after=`: the run's events as Server-Sent Events. */
@@ -110,19 +124,30 @@ export class RunHolder extends DurableObject<Env> {
       }
       return;
     }
-    if (!this.running) {
-      // The instance that was running it is gone (evicted, restarted): this one takes over.
-      if (state.phase === "starting") this.launch(state.executionId);
-      else await this.recover(state);
+    if (this.running) {
+      await this.governor().renew(state.executionId);
+    } else if (state.phase === "waiting") {
+      await this.askForSlot(state.executionId, state.keyId);
+    } else {
+      // The instance that was running it is gone (evicted, restarted): this one ends it.
+      await this.recover(state);
     }
     const latest = await this.state();
-    if (latest && latest.phase !== "done")
+    if (latest?.phase === "waiting") await this.ctx.storage.setAlarm(Date.now() + WAITING_CHECK_MS);
+    else if (latest?.phase === "running") {
       await this.ctx.storage.setAlarm(Math.min(Date.now() + HEARTBEAT_MS, latest.deadline ?? Number.POSITIVE_INFINITY));
+    }
   }
 
-  private launch(executionId: string): void {
-    const run = this.drive(executionId)
-      .catch((error: unknown) => console.error(`the run of ${executionId} failed in its holder: ${describeForLog(error)}`))
+  private async askForSlot(executionId: string, keyId: string): Promise<void> {
+    const decision = await this.governor().acquire(executionId, keyId);
+    const state = await this.state();
+    if (decision === "granted" && state?.phase === "waiting" && !this.running) this.launch(state);
+  }
+
+  private launch(state: HolderState): void {
+    const run = this.drive(state)
+      .catch((error: unknown) => console.error(`the run of ${state.executionId} failed in its holder: ${describeForLog(error)}`))
       .finally(() => {
         this.running = null;
       });
@@ -130,44 +155,55 @@ export class RunHolder extends DurableObject<Env> {
     this.ctx.waitUntil(run);
   }
 
-  private async drive(executionId: string): Promise<void> {
-    await this.withServices(async (services) => {
-      const row = await retry(DATABASE_WRITES, () => claimExecution(services, executionId));
-      if (!row) {
-        const record = await loadExecution(services, executionId);
-        // Claimed by this holder before a restart, its sandbox never noted: it ends here.
-        if (record?.status === "running")
-          await this.endInterrupted(services, { executionId, phase: "running", timeoutMs: record.timeoutMs });
-        else if (record && isFinalStatus(record.status)) await this.ended(executionId, record);
-        return;
-      }
-      const log = this.liveLog();
-      log.append("status", { status: "running" });
-      const inputs = await openInputs(services.secrets, row).catch(() => null);
-      if (!inputs) {
-        const outcome = notRun(services, "the run's inputs could not be opened");
-        await retry(DATABASE_WRITES, () => finishExecution(services, row.id, outcome));
-        await this.finished(services, executionId);
-        return;
-      }
-      const deadline = (row.startedAt?.getTime() ?? Date.now()) + row.timeoutMs + SANDBOX_GRACE_MS;
-      const running: HolderState = { executionId, phase: "running", timeoutMs: row.timeoutMs, deadline };
-      await this.saveState(running);
-      const { outcome, killed } = await runExecution({ ...row, ...inputs }, services, {
-        sandboxStarted: async (sandboxId, createdAt) => {
-          await this.saveState({ ...running, sandboxId, sandboxCreatedAt: createdAt });
-          return retry(DATABASE_WRITES, () => attachSandbox(services, row.id, sandboxId));
-        },
-        output: (stream, text) => log.append(stream, { text }),
-        result: (result) => log.append("result", result),
+  private async drive(waiting: HolderState): Promise<void> {
+    const { executionId } = waiting;
+    const running: HolderState = { ...waiting, phase: "running" };
+    await this.saveState(running);
+    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    try {
+      await this.withServices(async (services) => {
+        const row = await loadExecution(services, executionId);
+        if (row?.status !== "queued") {
+          if (row && isFinalStatus(row.status)) await this.ended(executionId, row);
+          return;
+        }
+        const inputs = await openInputs(services.secrets, row).catch(() => null);
+        if (!inputs) return this.failBeforeStart(services, executionId, "the run's inputs could not be opened");
+        const log = this.liveLog();
+        const ran = await runExecution({ ...row, ...inputs }, services, {
+          claim: async (sandboxId, createdAt) => {
+            const deadline = createdAt + row.timeoutMs + SANDBOX_GRACE_MS;
+            await this.saveState({ ...running, timeoutMs: row.timeoutMs, deadline, sandboxId, sandboxCreatedAt: createdAt });
+            const claimed = await retry(DATABASE_WRITES, () => claimExecution(services, executionId, sandboxId));
+            if (claimed) log.append("status", { status: "running" });
+            return claimed !== null;
+          },
+          stillWanted: async () => (await loadExecution(services, executionId))?.status === "queued",
+          output: (stream, text) => log.append(stream, { text }),
+          result: (result) => log.append("result", result),
+        });
+        if (ran.kind === "not_started") return this.failBeforeStart(services, executionId, ran.reason);
+        if (ran.kind === "not_claimed") {
+          const record = await loadExecution(services, executionId);
+          if (record && isFinalStatus(record.status)) await this.ended(executionId, record);
+          return;
+        }
+        try {
+          await retry(DATABASE_WRITES, () => finishExecution(services, executionId, ran.outcome));
+          await this.finished(services, executionId);
+        } finally {
+          await ran.killed;
+        }
       });
-      try {
-        await retry(DATABASE_WRITES, () => finishExecution(services, row.id, outcome));
-        await this.finished(services, executionId);
-      } finally {
-        await killed;
-      }
-    });
+    } finally {
+      await this.governor().release(executionId);
+    }
+  }
+
+  /** An execution that never got a sandbox (for reasons other than room): `error`, at no cost. */
+  private async failBeforeStart(services: Services, executionId: string, reason: string): Promise<void> {
+    await retry(DATABASE_WRITES, () => failQueued(services, executionId, reason));
+    await this.finished(services, executionId);
   }
 
   /** The holder's own run ended: its events end, its waiters wake, and its webhook's first attempt is queued. */
@@ -179,31 +215,36 @@ export class RunHolder extends DurableObject<Env> {
     if (event) await queueDeliveries(services, [event.id]);
   }
 
-  /** A run whose holder was interrupted: its sandbox killed, ended as `error`, billed its known life. */
+  /** A run whose holder was interrupted: its sandbox killed, ended as `error`, billed its known life, its slot given back. */
   private async recover(state: HolderState): Promise<void> {
     await this.withServices(async (services) => {
       if (state.sandboxId) await services.sandboxes.kill(state.sandboxId).catch(() => false);
-      await this.endInterrupted(services, state);
+      const record = await loadExecution(services, state.executionId);
+      if (record?.status === "queued") {
+        // It never got as far as its claim: it waits for a slot again.
+        await this.saveState({ executionId: state.executionId, keyId: state.keyId, phase: "waiting" });
+        return;
+      }
+      if (!record || isFinalStatus(record.status)) {
+        if (record) await this.ended(state.executionId, record);
+        return;
+      }
+      const now = Date.now();
+      const sandboxMs = state.sandboxCreatedAt ? Math.min(now - state.sandboxCreatedAt, (state.timeoutMs ?? 0) + SANDBOX_GRACE_MS) : null;
+      const outcome: Outcome = {
+        status: "error",
+        finishedAt: new Date(now),
+        durationMs: null,
+        sandboxMs,
+        costMicros: actualCostMicros(record.ratePicosPerSecond, sandboxMs),
+        result: platformErrorResult(
+          "the run's holder was interrupted (a restart or an eviction) before it could report; its sandbox was killed",
+        ),
+      };
+      await retry(DATABASE_WRITES, () => finishExecution(services, state.executionId, outcome));
+      await this.finished(services, state.executionId);
     });
-  }
-
-  private async endInterrupted(services: Services, state: HolderState): Promise<void> {
-    const record = await loadExecution(services, state.executionId);
-    if (!record) return;
-    const now = Date.now();
-    const sandboxMs = state.sandboxCreatedAt ? Math.min(now - state.sandboxCreatedAt, (state.timeoutMs ?? 0) + SANDBOX_GRACE_MS) : null;
-    const outcome: Outcome = {
-      status: "error",
-      finishedAt: new Date(now),
-      durationMs: null,
-      sandboxMs,
-      costMicros: actualCostMicros(record.ratePicosPerSecond, sandboxMs),
-      result: platformErrorResult(
-        "the run's holder was interrupted (a restart or an eviction) before it could report; its sandbox was killed",
-      ),
-    };
-    await retry(DATABASE_WRITES, () => finishExecution(services, state.executionId, outcome));
-    await this.finished(services, state.executionId);
+    await this.governor().release(state.executionId);
   }
 
   /** A final execution: the end of its events, its waiters woken, the log kept for a while. */
@@ -219,7 +260,8 @@ export class RunHolder extends DurableObject<Env> {
     this.waiters.clear();
     const keepUntil = Date.now() + LOG_RETENTION_MS;
     await this.storeLog(log.all);
-    await this.saveState({ executionId, phase: "done", keepUntil });
+    const state = await this.state();
+    await this.saveState({ executionId, keyId: state?.keyId ?? record.keyId, phase: "done", keepUntil });
     await this.ctx.storage.setAlarm(keepUntil);
   }
 
@@ -264,6 +306,10 @@ export class RunHolder extends DurableObject<Env> {
     return EventLog.from([...chunks.values()].flat());
   }
 
+  private governor(): GovernorStub {
+    return this.env.SANDBOX_GOVERNOR.getByName("global");
+  }
+
   private state(): Promise<HolderState | undefined> {
     return this.ctx.storage.get<HolderState>("state");
   }
@@ -280,15 +326,4 @@ export class RunHolder extends DurableObject<Env> {
       await close();
     }
   }
-}
-
-function notRun({ clock }: Pick<Services, "clock">, reason: string): Outcome {
-  return {
-    status: "error",
-    finishedAt: clock.now(),
-    durationMs: null,
-    sandboxMs: null,
-    costMicros: 0n,
-    result: platformErrorResult(reason),
-  };
 }

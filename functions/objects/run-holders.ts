@@ -2,7 +2,8 @@ import { describeForLog } from "../log.js";
 
 /** The run holder's RPC face (objects/run-holder.ts), as the rest of the Worker calls it. */
 export interface RunHolderStub {
-  start(executionId: string): Promise<void>;
+  start(executionId: string, keyId: string): Promise<void>;
+  granted(executionId: string): Promise<void>;
   waitForFinal(timeoutMs: number): Promise<boolean>;
   settled(executionId: string): Promise<void>;
   fetch(request: Request): Promise<Response>;
@@ -13,6 +14,19 @@ export interface RunHolderNamespace {
   getByName(name: string): RunHolderStub;
 }
 
+/** The sandbox governor's RPC face (objects/sandbox-governor.ts). */
+export interface GovernorStub {
+  acquire(executionId: string, keyId: string): Promise<"granted" | "queued">;
+  renew(executionId: string): Promise<boolean>;
+  release(executionId: string): Promise<void>;
+  usage(): Promise<{ held: number; waiting: number; max: number }>;
+}
+
+/** What the Worker uses of the `SANDBOX_GOVERNOR` Durable Object namespace: one object, `global`. */
+export interface GovernorNamespace {
+  getByName(name: string): GovernorStub;
+}
+
 /**
  * The run holders, one Durable Object per execution: the runs consumer hands each execution to
  * its holder, `wait` and live output ask it, and whatever ends an execution elsewhere tells it.
@@ -20,9 +34,9 @@ export interface RunHolderNamespace {
 export class RunHolders {
   constructor(private readonly namespace: RunHolderNamespace) {}
 
-  /** Hands the execution to its holder, which claims and runs it; returns at once. */
-  start(executionId: string): Promise<void> {
-    return this.namespace.getByName(executionId).start(executionId);
+  /** Hands the execution to its holder, which waits for a slot, then runs it; returns at once. */
+  start(executionId: string, keyId: string): Promise<void> {
+    return this.namespace.getByName(executionId).start(executionId, keyId);
   }
 
   /** Resolves when the execution reaches a final status, or after `timeoutMs`. */

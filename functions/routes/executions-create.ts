@@ -93,7 +93,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     // The execution is recorded: if the queue fails now, the cron re-queues it within a minute,
     // so the caller is still told it was accepted (and will not submit, and pay, twice).
     await queue
-      .send({ executionId: row.id })
+      .send({ executionId: row.id, keyId: row.keyId })
       .catch((error: unknown) => console.error(`queueing ${row.id} failed: ${describeForLog(error)}`));
 
     const current = wait ? await waitForFinal(services, row, wait) : row;

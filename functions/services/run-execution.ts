@@ -1,76 +1,88 @@
 import type { ExecutionResult, ExecutionRow } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
-import { type Outcome, platformErrorResult, SANDBOX_GRACE_MS } from "../ledger/index.js";
-import { retry, SANDBOX_CREATES, SANDBOX_KILLS, type Sleep, sleep } from "../retry.js";
+import { type Outcome, SANDBOX_GRACE_MS } from "../ledger/index.js";
+import { backoffMs, retry, SANDBOX_CAPACITY, SANDBOX_CREATES, SANDBOX_KILLS, type Sleep, sleep } from "../retry.js";
 import { actualCostMicros } from "./pricing.js";
-import type { CodeOutcome, OutputSink, RunningSandbox, SandboxProvider } from "./sandbox-provider.js";
+import { type CodeOutcome, isCapacityRefusal, type OutputSink, type RunningSandbox, type SandboxProvider } from "./sandbox-provider.js";
 
 export type RunServices = Pick<Services, "sandboxes" | "clock" | "config"> & { sleep?: Sleep };
 
 export interface RunHooks {
-  /** Called once the sandbox exists (its create was sent at `createdAtMs`); false means the execution was canceled meanwhile. */
-  sandboxStarted(sandboxId: string, createdAtMs: number): Promise<boolean>;
+  /**
+   * The sandbox exists (its create was sent at `createdAtMs`): claim the execution on it. False
+   * when the execution can no longer run (a cancel came first); its sandbox is then killed unused.
+   */
+  claim(sandboxId: string, createdAtMs: number): Promise<boolean>;
+  /** While the provider has no room: whether the execution still wants a sandbox (false: it was canceled). */
+  stillWanted(): Promise<boolean>;
   /** Output as it is printed, as far as the output cap lets it into the result. */
   output?(stream: "stdout" | "stderr", text: string): void;
   /** Each rich result that fits the results cap, once the code has ended. */
   result?(result: Record<string, unknown>): void;
 }
 
-export interface RunOutcome {
-  outcome: Outcome;
-  /**
-   * Settles once the sandbox's kill was confirmed (or given up on; the leak sweep then kills it).
-   * The outcome does not wait for it, so the ledger and the webhook do not pay for the kill.
-   */
-  killed: Promise<void>;
-}
+/** How a run went, for its runner to record. */
+export type RunOutcome =
+  /** The code ran (or the sandbox broke under it): the outcome to finish with. */
+  | {
+      kind: "ran";
+      outcome: Outcome;
+      /**
+       * Settles once the sandbox's kill was confirmed (or given up on; the leak sweep then kills it).
+       * The outcome does not wait for it, so the ledger and the webhook do not pay for the kill.
+       */
+      killed: Promise<void>;
+    }
+  /** No sandbox could be had for reasons other than capacity: the execution ends `error`, at no cost. */
+  | { kind: "not_started"; reason: string }
+  /** The execution was canceled before it could be claimed: nothing to record. */
+  | { kind: "not_claimed" };
 
 /**
- * Runs one execution in a fresh sandbox under a hard timeout and always kills the sandbox.
- * Returns the outcome to record; it never throws for a failure of the code or the sandbox.
+ * Runs one execution in a fresh sandbox under a hard timeout and always kills the sandbox. A
+ * provider with no room (429, 503) is waited out with backoff, never turned into an error; other
+ * create failures are retried, then reported. The execution is claimed only once its sandbox
+ * exists, so one waiting for room stays `queued`. Never throws for a failure of the code or the
+ * sandbox.
  */
 export async function runExecution(row: ExecutionRow, services: RunServices, hooks: RunHooks): Promise<RunOutcome> {
   const { clock, config } = services;
-  const output = new CappedOutput(config.OUTPUT_LIMIT_BYTES, hooks.output);
-  const createdAt = clock.now().getTime();
-  let sandbox: RunningSandbox;
-  try {
-    sandbox = await createWithRetries(services.sandboxes, row, services.sleep ?? sleep);
-  } catch (error) {
-    return { outcome: platformError(clock, `the sandbox would not start: ${describe(error)}`), killed: Promise.resolve() };
+  const wait = services.sleep ?? sleep;
+  const created = await createSandbox(services.sandboxes, row, clock, wait, hooks);
+  if ("kind" in created) return created;
+  const { sandbox, createdAt } = created;
+  if (!(await hooks.claim(sandbox.id, createdAt).catch(() => false))) {
+    await killWithRetries(sandbox, wait);
+    return { kind: "not_claimed" };
   }
 
+  const output = new CappedOutput(config.OUTPUT_LIMIT_BYTES, hooks.output);
   let status: Outcome["status"] = "succeeded";
   let code: CodeOutcome | null = null;
   let durationMs: number | null = null;
   let platformFailure: string | null = null;
   try {
-    // A cancel that got there first stops the run before any code runs.
-    if (!(await hooks.sandboxStarted(sandbox.id, createdAt))) {
-      status = "canceled";
+    for (const file of row.files) {
+      await sandbox.writeFile(file.path, file.encoding === "base64" ? base64ToBuffer(file.content) : file.content);
+    }
+    const startedAt = clock.now().getTime();
+    const run =
+      row.language === "bash"
+        ? sandbox.runCommand(row.code, { envs: row.env, timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS, output: output.sink })
+        : sandbox.runCode(row.code, {
+            language: row.language,
+            envs: row.env,
+            timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS,
+            output: output.sink,
+          });
+    const finished = await withDeadline(run, row.timeoutMs, wait);
+    durationMs = Math.min(clock.now().getTime() - startedAt, row.timeoutMs);
+    if (finished === "timed_out") {
+      status = "timed_out";
+      run.catch(() => {});
     } else {
-      for (const file of row.files) {
-        await sandbox.writeFile(file.path, file.encoding === "base64" ? base64ToBuffer(file.content) : file.content);
-      }
-      const startedAt = clock.now().getTime();
-      const run =
-        row.language === "bash"
-          ? sandbox.runCommand(row.code, { envs: row.env, timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS, output: output.sink })
-          : sandbox.runCode(row.code, {
-              language: row.language,
-              envs: row.env,
-              timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS,
-              output: output.sink,
-            });
-      const finished = await withDeadline(run, row.timeoutMs, services.sleep ?? sleep);
-      durationMs = Math.min(clock.now().getTime() - startedAt, row.timeoutMs);
-      if (finished === "timed_out") {
-        status = "timed_out";
-        run.catch(() => {});
-      } else {
-        code = finished;
-        status = finished.error || finished.exitCode !== 0 ? "failed" : "succeeded";
-      }
+      code = finished;
+      status = finished.error || finished.exitCode !== 0 ? "failed" : "succeeded";
     }
   } catch (error) {
     // The sandbox broke under the run, or was killed by a cancel: the ledger keeps a cancel.
@@ -80,7 +92,7 @@ export async function runExecution(row: ExecutionRow, services: RunServices, hoo
   // Billed until the kill is sent: the sandbox does no more work for the caller after that. The
   // kill is confirmed while the outcome is recorded and the webhook sent, not before.
   const sandboxMs = Math.max(0, clock.now().getTime() - createdAt);
-  const killed = killWithRetries(sandbox, services.sleep ?? sleep);
+  const killed = killWithRetries(sandbox, wait);
   const results = capResults(code?.results ?? [], config.RESULTS_LIMIT_BYTES, output);
   for (const kept of results) hooks.result?.(kept);
   const result: ExecutionResult = {
@@ -92,22 +104,44 @@ export async function runExecution(row: ExecutionRow, services: RunServices, hoo
     exit_code: code ? code.exitCode : null,
     truncated: output.truncated,
   };
-  return {
-    outcome: {
-      status,
-      finishedAt: clock.now(),
-      durationMs,
-      sandboxMs,
-      costMicros: actualCostMicros(row.ratePicosPerSecond, sandboxMs),
-      result,
-    },
-    killed,
+  const outcome: Outcome = {
+    status,
+    finishedAt: clock.now(),
+    durationMs,
+    sandboxMs,
+    costMicros: actualCostMicros(row.ratePicosPerSecond, sandboxMs),
+    result,
   };
+  return { kind: "ran", outcome, killed };
 }
 
-function createWithRetries(provider: SandboxProvider, row: ExecutionRow, wait: Sleep): Promise<RunningSandbox> {
+/** A sandbox for the run, with when its successful create was sent; waits out a provider with no room. */
+async function createSandbox(
+  provider: SandboxProvider,
+  row: ExecutionRow,
+  clock: RunServices["clock"],
+  wait: Sleep,
+  hooks: RunHooks,
+): Promise<{ sandbox: RunningSandbox; createdAt: number } | Extract<RunOutcome, { kind: "not_started" | "not_claimed" }>> {
   const options = { template: row.template, timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS, metadata: { runledger_execution: row.id } };
-  return retry(SANDBOX_CREATES, () => provider.create(options), wait);
+  for (let refusals = 1; ; refusals++) {
+    let createdAt = 0;
+    try {
+      const sandbox = await retry(
+        { ...SANDBOX_CREATES, retryable: (error) => !isCapacityRefusal(error) },
+        () => {
+          createdAt = clock.now().getTime();
+          return provider.create(options);
+        },
+        wait,
+      );
+      return { sandbox, createdAt };
+    } catch (error) {
+      if (!isCapacityRefusal(error)) return { kind: "not_started", reason: `the sandbox would not start: ${describe(error)}` };
+      await wait(backoffMs(SANDBOX_CAPACITY, refusals));
+      if (!(await hooks.stillWanted().catch(() => true))) return { kind: "not_claimed" };
+    }
+  }
 }
 
 /** Kills the sandbox, retrying; past the last attempt the leak sweep finds it (it is tagged). */
@@ -121,17 +155,6 @@ function withDeadline<T>(work: Promise<T>, ms: number, wait: Sleep): Promise<T |
   const done = new AbortController();
   const deadline = wait(ms, done.signal).then(() => "timed_out" as const);
   return Promise.race([work, deadline]).finally(() => done.abort());
-}
-
-function platformError(clock: Services["clock"], message: string): Outcome {
-  return {
-    status: "error",
-    finishedAt: clock.now(),
-    durationMs: null,
-    sandboxMs: null,
-    costMicros: 0n,
-    result: platformErrorResult(message),
-  };
 }
 
 /** stdout and stderr together, cut at a byte budget. */

@@ -1,5 +1,5 @@
 import { Sandbox } from "@e2b/code-interpreter";
-import { CommandExitError } from "e2b";
+import { CommandExitError, RateLimitError, ServiceBusyError } from "e2b";
 
 /** What runledger needs of a sandbox service. E2B implements it; so does the local sandbox host. */
 export interface SandboxProvider {
@@ -7,6 +7,11 @@ export interface SandboxProvider {
   kill(sandboxId: string): Promise<boolean>;
   /** Running sandboxes that carry the metadata key `runledger_execution`. */
   listOwned(): Promise<Array<{ id: string; executionId: string; startedAt: Date }>>;
+}
+
+/** A provider's answer that it has no room now (E2B: 429 at the concurrency or create-rate cap, 503): a reason to wait, not to fail. */
+export function isCapacityRefusal(error: unknown): boolean {
+  return error instanceof RateLimitError || error instanceof ServiceBusyError;
 }
 
 export interface OutputSink {

@@ -67,6 +67,9 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
   if (registry.size >= registry.maxSandboxes) {
     return sendApiError(res, 429, `You have reached the maximum number of concurrent sandboxes (${registry.maxSandboxes})`);
   }
+  if (!registry.admitCreate()) {
+    return sendApiError(res, 429, "Rate limit exceeded: too many sandboxes created in the last second", { "retry-after": "1" });
+  }
   const allow = body.allow_internet_access;
   if (allow !== undefined && allow !== null && typeof allow !== "boolean")
     throw new HttpError(400, "allow_internet_access must be a boolean");

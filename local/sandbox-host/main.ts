@@ -11,6 +11,8 @@ const host = await startSandboxHost({
   templatesFile: process.env.SANDBOX_HOST_TEMPLATES,
   isolation: (process.env.SANDBOX_HOST_ISOLATION as IsolationMode | undefined) ?? "auto",
   faults: process.env.SANDBOX_HOST_FAULTS === "1",
+  maxSandboxes: positiveOrUndefined(process.env.SANDBOX_HOST_MAX_SANDBOXES),
+  maxCreatesPerSecond: positiveOrUndefined(process.env.SANDBOX_HOST_MAX_CREATES_PER_SECOND),
 }).catch((error: Error) => {
   console.error(`sandbox host: ${error.message}`);
   process.exit(1);
@@ -23,3 +25,7 @@ console.log(`export E2B_SANDBOX_URL=${host.url}`);
 console.log(`export E2B_API_KEY=${process.env.SANDBOX_HOST_API_KEY || "local"}`);
 
 stopOnSignal("stopping: killing every sandbox", () => host.close());
+
+function positiveOrUndefined(value: string | undefined): number | undefined {
+  return value && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined;
+}

@@ -5,6 +5,8 @@ import type { Templates } from "./templates.js";
 
 export interface RegistryOptions {
   maxSandboxes: number;
+  /** Creates allowed a second (E2B's rate limit); none when unset. */
+  maxCreatesPerSecond?: number;
   /** Machines kept started per template and network setting, so a create does not wait for one. */
   warmMachines: number;
 }
@@ -14,6 +16,7 @@ export class SandboxRegistry {
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly warm = new Map<string, Machine[]>();
   private starting = 0;
+  private recentCreates: number[] = [];
 
   constructor(
     readonly templates: Templates,
@@ -29,6 +32,16 @@ export class SandboxRegistry {
 
   get maxSandboxes(): number {
     return this.options.maxSandboxes;
+  }
+
+  /** Whether one more create fits the create rate now (and counts it if so). */
+  admitCreate(now = Date.now()): boolean {
+    const limit = this.options.maxCreatesPerSecond;
+    if (!limit) return true;
+    this.recentCreates = this.recentCreates.filter((at) => at > now - 1000);
+    if (this.recentCreates.length >= limit) return false;
+    this.recentCreates.push(now);
+    return true;
   }
 
   /** A sandbox on a started machine; throws if no machine could be made ready. */

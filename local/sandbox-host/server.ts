@@ -27,7 +27,10 @@ export interface SandboxHostOptions {
   isolation?: IsolationMode;
   /** Enables `/_local/faults`, the fault-injection control endpoint. */
   faults?: boolean;
+  /** Sandboxes alive at once; the next create gets E2B's 429 (default 100). */
   maxSandboxes?: number;
+  /** Creates a second; beyond it, E2B's 429 (default: no limit). */
+  maxCreatesPerSecond?: number;
   /** Machines kept started ahead of demand per template and network setting (default 2). */
   warmMachines?: number;
   keepaliveMs?: number;
@@ -54,6 +57,7 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
   const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR);
   const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, {
     maxSandboxes: options.maxSandboxes ?? 100,
+    maxCreatesPerSecond: options.maxCreatesPerSecond,
     warmMachines: options.warmMachines ?? 2,
   });
   const faults = new Faults(options.faults ?? false);

@@ -1,7 +1,8 @@
+import { RateLimitError } from "e2b";
 import { describe, expect, test, vi } from "vitest";
 import type { ExecutionRow } from "../../db/schema/index.js";
 import type { Config } from "../../functions/env.js";
-import { runExecution } from "../../functions/services/run-execution.js";
+import { type RunHooks, type RunOutcome, runExecution } from "../../functions/services/run-execution.js";
 import { FakeSandboxes, fakeTime } from "../support/fake-sandboxes.js";
 
 // The run's orchestration with a fake sandbox provider and clock: every way a run can go, exactly.
@@ -11,7 +12,7 @@ function execution(overrides: Partial<ExecutionRow> = {}): ExecutionRow {
   return {
     id: "exe_0000000000000000000000aa",
     keyId: "key_000000000000000000000000",
-    status: "running",
+    status: "queued",
     language: "python",
     template: "code-interpreter-v1",
     timeoutMs: 10_000,
@@ -23,7 +24,7 @@ function execution(overrides: Partial<ExecutionRow> = {}): ExecutionRow {
     metadata: {},
     webhookUrl: null,
     createdAt: new Date(),
-    startedAt: new Date(),
+    startedAt: null,
     finishedAt: null,
     sandboxId: null,
     durationMs: null,
@@ -46,7 +47,12 @@ function setup() {
   return { time, sandboxes, services };
 }
 
-const started = { sandboxStarted: async () => true };
+const claimed: RunHooks = { claim: async () => true, stillWanted: async () => true };
+
+function ran(outcome: RunOutcome) {
+  if (outcome.kind !== "ran") throw new Error(`the run did not run: ${JSON.stringify(outcome)}`);
+  return outcome;
+}
 
 describe("a run", () => {
   test("that succeeds is billed its sandbox's whole seconds, and its sandbox is killed", async () => {
@@ -56,7 +62,7 @@ describe("a run", () => {
       time.advance(1200);
       return { text: "2", results: [{ text: "2" }], error: null, exitCode: 0 };
     };
-    const { outcome, killed } = await runExecution(execution(), services, started);
+    const { outcome, killed } = ran(await runExecution(execution(), services, claimed));
     await killed;
     expect(outcome.status).toBe("succeeded");
     expect(outcome.durationMs).toBe(1200);
@@ -66,24 +72,50 @@ describe("a run", () => {
     expect(sandboxes.killed).toEqual(["sbx_1"]);
   });
 
-  test("retries a failing create, and is an error that costs nothing when the sandbox never starts", async () => {
+  test("retries a failing create, and does not start when the sandbox never comes", async () => {
     const first = setup();
     first.sandboxes.createFailures = 2;
-    expect((await runExecution(execution(), first.services, started)).outcome.status).toBe("succeeded");
+    expect(ran(await runExecution(execution(), first.services, claimed)).outcome.status).toBe("succeeded");
     expect(first.sandboxes.created).toHaveLength(1);
 
     const never = setup();
     never.sandboxes.createFailures = 3;
-    const { outcome } = await runExecution(execution(), never.services, started);
-    expect(outcome).toMatchObject({ status: "error", sandboxMs: null, costMicros: 0n });
-    expect(outcome.result?.error?.value).toContain("would not start");
+    const outcome = await runExecution(execution(), never.services, claimed);
+    expect(outcome).toMatchObject({ kind: "not_started" });
+    expect(outcome.kind === "not_started" && outcome.reason).toContain("would not start");
     expect(never.sandboxes.killed).toEqual([]);
+  });
+
+  test("waits out a provider with no room, however long, and is billed from the create that worked", async () => {
+    const { time, sandboxes, services } = setup();
+    let refusals = 12;
+    const create = sandboxes.create.bind(sandboxes);
+    sandboxes.create = async () => {
+      if (refusals-- > 0) throw new RateLimitError("Rate limit exceeded, please try again later");
+      return create();
+    };
+    const stillWanted = vi.fn(async () => true);
+    const started = time.clock.now().getTime();
+    const { outcome } = ran(await runExecution(execution(), services, { ...claimed, stillWanted }));
+    expect(outcome.status).toBe("succeeded");
+    expect(stillWanted).toHaveBeenCalledTimes(12);
+    expect(time.clock.now().getTime() - started).toBeGreaterThan(60_000);
+    expect(outcome.sandboxMs).toBe(0);
+  });
+
+  test("canceled while it waits for room gives up without a sandbox", async () => {
+    const { sandboxes, services } = setup();
+    sandboxes.create = async () => {
+      throw new RateLimitError("Rate limit exceeded, please try again later");
+    };
+    const outcome = await runExecution(execution(), services, { ...claimed, stillWanted: async () => false });
+    expect(outcome).toEqual({ kind: "not_claimed" });
   });
 
   test("past its timeout is timed_out, billed until the kill, and its sandbox killed", async () => {
     const { sandboxes, services } = setup();
     sandboxes.script = () => new Promise(() => {});
-    const { outcome, killed } = await runExecution(execution({ timeoutMs: 3000 }), services, started);
+    const { outcome, killed } = ran(await runExecution(execution({ timeoutMs: 3000 }), services, claimed));
     await killed;
     expect(outcome.status).toBe("timed_out");
     expect(outcome.durationMs).toBe(3000);
@@ -95,23 +127,22 @@ describe("a run", () => {
     const { sandboxes, services } = setup();
     sandboxes.killFailures = 99;
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const { outcome, killed } = await runExecution(execution(), services, started);
+    const { outcome, killed } = ran(await runExecution(execution(), services, claimed));
     expect(outcome.status).toBe("succeeded");
     await killed;
     expect(errors).toHaveBeenCalledWith(expect.stringContaining("killing sandbox sbx_1 failed"));
     errors.mockRestore();
   });
 
-  test("canceled while its sandbox started runs no code, and the sandbox is killed", async () => {
+  test("canceled before its claim runs no code, and its sandbox is killed", async () => {
     const { sandboxes, services } = setup();
     let ran = false;
     sandboxes.script = async () => {
       ran = true;
       return { text: null, results: [], error: null, exitCode: 0 };
     };
-    const { outcome, killed } = await runExecution(execution(), services, { sandboxStarted: async () => false });
-    await killed;
-    expect(outcome.status).toBe("canceled");
+    const outcome = await runExecution(execution(), services, { ...claimed, claim: async () => false });
+    expect(outcome).toEqual({ kind: "not_claimed" });
     expect(ran).toBe(false);
     expect(sandboxes.killed).toEqual(["sbx_1"]);
   });
@@ -124,7 +155,7 @@ describe("a run", () => {
       time.advance(500);
       throw new Error("the sandbox was not found");
     };
-    const { outcome } = await runExecution(execution(), services, started);
+    const { outcome } = ran(await runExecution(execution(), services, claimed));
     expect(outcome.status).toBe("error");
     expect(outcome.result).toMatchObject({ stdout: "0123456789", stderr: "abcdef", truncated: true });
     expect(outcome.costMicros).toBe(37n);

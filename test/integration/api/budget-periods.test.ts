@@ -66,7 +66,7 @@ describe("budget periods roll over at UTC boundaries without a cron", () => {
     const key = await keyWith("day", 3n);
     const { row } = await submit(key);
     now = new Date("2031-05-11T00:00:05.000Z");
-    expect(await claimExecution({ db, clock }, row.id)).not.toBeNull();
+    expect(await claimExecution({ db, clock }, row.id, "sbx_test")).not.toBeNull();
     await finishExecution({ db }, row.id, {
       status: "succeeded",
       finishedAt: now,
@@ -100,7 +100,7 @@ describe("budget periods roll over at UTC boundaries without a cron", () => {
     now = new Date("2031-06-01T10:00:00.000Z");
     const key = await keyWith("day", 1n);
     const { row } = await submit(key);
-    await claimExecution({ db, clock }, row.id);
+    await claimExecution({ db, clock }, row.id, "sbx_test");
     const outcome = { status: "succeeded" as const, finishedAt: now, durationMs: 5, sandboxMs: 900, costMicros: 37n, result: null };
     expect(await finishExecution({ db }, row.id, outcome)).not.toBeNull();
     expect(await finishExecution({ db }, row.id, outcome)).toBeNull();

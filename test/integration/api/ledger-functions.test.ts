@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Database } from "../../../db/client.js";
 import { definitionsInMigrations, functionBody, readFunctionSources } from "../../../db/tools/function-sources.js";
 import {
-  attachSandbox,
   cancelExecution,
   claimExecution,
   completedEventOf,
@@ -67,13 +66,13 @@ describe("the SQL sources", () => {
 describe("transitions", () => {
   test("of ten concurrent claims exactly one wins", async () => {
     const { row } = await freshExecution();
-    const claims = await Promise.all(Array.from({ length: 10 }, () => claimExecution(ledger(), row.id)));
+    const claims = await Promise.all(Array.from({ length: 10 }, () => claimExecution(ledger(), row.id, "sbx_test")));
     expect(claims.filter((c) => c !== null)).toHaveLength(1);
   });
 
   test("settling twice is impossible: the second finish finds nothing, the money moved once", async () => {
     const { key, row } = await freshExecution();
-    await claimExecution(ledger(), row.id);
+    await claimExecution(ledger(), row.id, "sbx_test");
     const [first, second] = await Promise.all([
       finishExecution({ db }, row.id, succeeded(40n)),
       finishExecution({ db }, row.id, succeeded(60n)),
@@ -88,7 +87,7 @@ describe("transitions", () => {
   test("a cancel racing a finish: whichever is first, the row is settled once and owes one event", async () => {
     for (let round = 0; round < 5; round++) {
       const { key, row } = await freshExecution();
-      await claimExecution(ledger(), row.id);
+      await claimExecution(ledger(), row.id, "sbx_test");
       const [canceled, finished] = await Promise.allSettled([
         cancelExecution(ledger(), key.id, row.id),
         finishExecution({ db }, row.id, succeeded(37n)),
@@ -125,12 +124,11 @@ describe("transitions", () => {
     const running = await submitDirect(db, key, clock, { code: "1" }, 100n);
     const queued = await submitDirect(db, key, clock, { code: "2", webhook_url: "https://hooks.example.com/in" }, 100n);
     const late = await submitDirect(db, key, clock, { code: "3" }, 100n);
-    await claimExecution(ledger(), running.id);
-    await attachSandbox({ db }, running.id, "sbx_1");
+    await claimExecution(ledger(), running.id, "sbx_1");
     const canceled = await revokeKeyExecutions(ledger(), key.id);
     expect(canceled.map((e) => e.id).sort()).toEqual([queued.id, late.id].sort());
     expect(await completedEventOf({ db }, queued.id)).not.toBeNull();
-    expect(await claimExecution(ledger(), late.id)).toBeNull();
+    expect(await claimExecution(ledger(), late.id, "sbx_test")).toBeNull();
     const finished = await finishExecution({ db }, running.id, succeeded(37n));
     expect(finished?.status).toBe("succeeded");
     const budget = await budgetOf(db, key, now);
@@ -140,8 +138,7 @@ describe("transitions", () => {
 
   test("a reaped run is billed its longest possible life, never more than was reserved, once", async () => {
     const { key, row } = await freshExecution(false);
-    const claimed = await claimExecution(ledger(), row.id);
-    await attachSandbox({ db }, row.id, "sbx_2");
+    const claimed = await claimExecution(ledger(), row.id, "sbx_2");
     const later = { db, clock: { now: () => new Date(now.getTime() + 10 * 60_000) } };
     const reaped = await reapLostRun(later, { ...(claimed as NonNullable<typeof claimed>), sandboxId: "sbx_2" });
     expect(reaped?.status).toBe("error");

@@ -79,7 +79,7 @@ describe("the run queue's consumer", () => {
     const ids = ["exe_0000000000000000000000a1", "exe_0000000000000000000000a2", "exe_0000000000000000000000a3"];
     const batch = new RecordingBatch<RunMessage>(
       QUEUES.runs,
-      ids.map((executionId) => ({ executionId })),
+      ids.map((executionId) => ({ executionId, keyId: "key_000000000000000000000000" })),
     );
     await consumeRuns(batch, services);
     expect(batch.outcomes).toEqual(["ack", "ack", "ack"]);
@@ -94,9 +94,17 @@ describe("the run queue's consumer", () => {
     const quiet = console.error;
     console.error = () => {};
     try {
-      const first = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: "exe_0000000000000000000000b1" }], 1);
+      const first = new RecordingBatch<RunMessage>(
+        QUEUES.runs,
+        [{ executionId: "exe_0000000000000000000000b1", keyId: "key_000000000000000000000000" }],
+        1,
+      );
       await consumeRuns(first, services);
-      const fourth = new RecordingBatch<RunMessage>(QUEUES.runs, [{ executionId: "exe_0000000000000000000000b1" }], 4);
+      const fourth = new RecordingBatch<RunMessage>(
+        QUEUES.runs,
+        [{ executionId: "exe_0000000000000000000000b1", keyId: "key_000000000000000000000000" }],
+        4,
+      );
       await consumeRuns(fourth, services);
       expect(first.outcomes).toEqual([{ retryDelaySeconds: 2 }]);
       expect(fourth.outcomes).toEqual([{ retryDelaySeconds: 16 }]);

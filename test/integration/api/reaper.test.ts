@@ -3,7 +3,7 @@ import type { Database } from "../../../db/client.js";
 import type { Services } from "../../../functions/context.js";
 import { DEFAULT_REAPER_GRACE_MS } from "../../../functions/env.js";
 import { killLeakedSandboxes, reapLostRuns } from "../../../functions/jobs/reaper.js";
-import { attachSandbox, claimExecution, loadExecution } from "../../../functions/ledger/index.js";
+import { claimExecution, loadExecution } from "../../../functions/ledger/index.js";
 import type { DeliveryMessage } from "../../../functions/queues.js";
 import type { Clock } from "../../../functions/services/clock.js";
 import { budgetOf } from "../../../functions/services/reports.js";
@@ -32,13 +32,12 @@ afterAll(async () => {
 async function runningExecution() {
   const { key } = await seedKey(db, clock);
   const row = await submitDirect(db, key, clock, { code: "import time; time.sleep(600)", timeout_ms: 2000 }, 111n);
-  await claimExecution({ db, clock }, row.id);
   const sandbox = await sandboxes().create({
     template: "code-interpreter-v1",
     timeoutMs: 120_000,
     metadata: { runledger_execution: row.id },
   });
-  await attachSandbox({ db }, row.id, sandbox.id);
+  await claimExecution({ db, clock }, row.id, sandbox.id);
   return { key, row, sandbox };
 }
 

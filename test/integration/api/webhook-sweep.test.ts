@@ -33,7 +33,7 @@ test("an owed event whose queue message was lost is re-queued by the sweep once 
   const clock: Clock = { now: () => now };
   const { secrets, created, key } = await seedKey(db, clock);
   const row = await submitDirect(db, key, clock, { code: "1", webhook_url: receiver.url }, 74n);
-  await claimExecution({ db, clock }, row.id);
+  await claimExecution({ db, clock }, row.id, "sbx_test");
   // Finishing owes the event in the outbox; its queue message is never sent (the runner died).
   await finishExecution({ db }, row.id, {
     status: "succeeded",
