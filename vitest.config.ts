@@ -9,6 +9,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "sandbox-host", include: ["test/integration/sandbox-host/**/*.test.ts"] } },
+      { extends: true, test: { name: "local", include: ["test/integration/local/**/*.test.ts"] } },
       {
         extends: true,
         test: { name: "api", include: ["test/integration/api/**/*.test.ts"], globalSetup: ["test/integration/api/global-setup.ts"] },

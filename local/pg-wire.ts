@@ -166,11 +166,3 @@ export function dataRowOf(bytes: Buffer): Array<string | null> {
   }
   return values;
 }
-
-// Still used by the transaction pooler until the proxy stops pooling itself.
-export const readyForQuery = (status: "I" | "T" | "E") => message("Z", Buffer.from(status, "latin1"));
-export const backendKeyData = (pid: number, secret: number) => message("K", Buffer.concat([int32(pid), int32(secret)]));
-export const describeError = (bytes: Buffer) => {
-  const { code, text } = errorOf(bytes);
-  return `${code} ${text}`;
-};

@@ -77,7 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const url = new URL(databaseUrl);
     const isNeon = url.hostname.endsWith(".neon.tech");
     if (!isNeon) {
-      proxy = await startNeonProxy(databaseUrl);
+      proxy = await startNeonProxy({ databaseUrl });
       stops.push(() => (proxy as NeonProxy).close());
     }
     await applyMigrations(databaseUrl, proxy?.address);
