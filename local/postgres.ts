@@ -1,16 +1,18 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { literal, PgSql } from "./pg-sql.js";
 import { freePort } from "./ports.js";
 import { giveTo } from "./postgres-as-root.js";
 import { LocalPostgresError } from "./postgres-error.js";
+import { ADMIN_ROLE, APP_ROLE, DATABASE, ensureRoles, type LocalSecrets, localSecrets, newSecrets } from "./postgres-roles.js";
 import { type PostgresRuntime, preparePostgresRuntime } from "./postgres-runtime.js";
 import { initCluster, startPostgresServer } from "./postgres-server.js";
 
 export interface LocalPostgres {
-  /** Where the Worker's driver connects (through the WebSocket proxy). */
+  /** The Worker's connection string: its own role, which owns the database and nothing more. */
   url: string;
+  /** The cluster's superuser, for set-up and inspection; never given to the Worker. */
+  adminUrl: string;
   port: number;
   /** The cluster's directory (`<data dir>/postgres`, or where that links to). */
   pgdata: string;
@@ -33,13 +35,15 @@ export async function startLocalPostgres(folder: string, port: number): Promise<
     throw new LocalPostgresError(`its data directory ${dataDir} cannot be created (${(error as Error).message})`, DATA_DIR_FIX);
   }
   const runtime = await preparePostgresRuntime(dataDir);
-  if (!existsSync(join(runtime.pgdata, "PG_VERSION"))) await newCluster(runtime);
+  const secrets = existsSync(join(runtime.pgdata, "PG_VERSION")) ? localSecrets(runtime.pgdata) : await newCluster(runtime);
   let server = await startPostgresServer(runtime, runtime.pgdata, port);
   try {
-    await ensureDatabase(port);
+    await ensureRoles(port, runtime.pgdata, secrets);
   } catch (error) {
     await server.stop();
-    throw new LocalPostgresError(`creating its database failed (${(error as Error).message})`, DATA_DIR_FIX);
+    throw error instanceof LocalPostgresError
+      ? error
+      : new LocalPostgresError(`setting up its roles failed (${(error as Error).message})`, DATA_DIR_FIX);
   }
   const listeners: Array<() => void> = [];
   const down = () => {
@@ -50,8 +54,11 @@ export async function startLocalPostgres(folder: string, port: number): Promise<
     return started;
   };
   watch(server);
+  const url = (user: string, password: string, database: string) =>
+    `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    url: url(APP_ROLE, secrets.app, DATABASE),
+    adminUrl: url(ADMIN_ROLE, secrets.admin, "postgres"),
     port,
     pgdata: runtime.pgdata,
     running: () => server.running(),
@@ -88,14 +95,10 @@ export async function checkLocalPostgres(): Promise<void> {
   }
 }
 
-const USER = "runledger";
-const PASSWORD = "runledger-local";
-const DATABASE = "runledger";
-
 const DATA_DIR_FIX = "set RUNLEDGER_DATA_DIR to a folder you can write to, or DATABASE_URL to a Postgres of your own";
 
-/** initdb into a fresh folder beside the cluster's, then moved into place. */
-async function newCluster(runtime: PostgresRuntime): Promise<void> {
+/** initdb into a fresh folder beside the cluster's, its password files written, then moved into place. */
+async function newCluster(runtime: PostgresRuntime): Promise<LocalSecrets> {
   const { pgdata } = runtime;
   if (existsSync(pgdata) && readdirSync(pgdata).length > 0) {
     throw new LocalPostgresError(
@@ -107,17 +110,10 @@ async function newCluster(runtime: PostgresRuntime): Promise<void> {
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { mode: 0o700 });
   if (runtime.runAs) giveTo(staging, runtime.runAs);
-  await initCluster(runtime, staging, { user: USER, password: PASSWORD });
+  const secrets = newSecrets();
+  await initCluster(runtime, staging, { user: ADMIN_ROLE, password: secrets.admin });
+  localSecrets(staging, secrets);
   rmSync(pgdata, { recursive: true, force: true });
   renameSync(staging, pgdata);
-}
-
-async function ensureDatabase(port: number): Promise<void> {
-  const sql = await PgSql.connect({ host: "127.0.0.1", port, user: USER, password: PASSWORD, database: "postgres" });
-  try {
-    if (!(await sql.query(`SELECT 1 FROM pg_database WHERE datname = ${literal(DATABASE)}`)).length)
-      await sql.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    sql.close();
-  }
+  return secrets;
 }
