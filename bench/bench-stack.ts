@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunledgerClient } from "../client/client.js";
 import { freePort } from "../local/ports.js";
+import type { HostStats } from "../local/sandbox-host/server.js";
 import { newSecretEncryptionKey, type Stack, startStack } from "../local/stack.js";
 import { startHostProcess } from "./host-process.js";
 
@@ -14,7 +15,7 @@ export interface BenchStack {
   stack: Stack;
   adminToken: string;
   /** The sandbox host, in a process of its own so its memory can be read. */
-  host: { url: string; apiKey: string; pid: number };
+  host: { url: string; apiKey: string; pid: number; stats(): Promise<HostStats> };
   newKey(settings?: Record<string, unknown>): Promise<{ client: RunledgerClient; keyId: string; webhookSecret: string }>;
   stop(): Promise<void>;
 }
@@ -26,16 +27,20 @@ export interface BenchStack {
  */
 export async function startBenchStack(options: {
   runQueue: boolean;
-  /** The run queue's batch size: the local queue runs one batch at a time, so this caps sandboxes. */
-  runBatchSize?: number;
   workerVars?: Record<string, string>;
+  /** Sandboxes the host allows at once (its SANDBOX_HOST_MAX_SANDBOXES; 100 by default). */
+  hostMaxSandboxes?: number;
 }): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), "runledger-bench-"));
   const apiKey = `bench_${randomBytes(16).toString("hex")}`;
-  const host = await startHostProcess({ SANDBOX_HOST_DATA_DIR: join(dataDir, "sandbox-host"), SANDBOX_HOST_API_KEY: apiKey });
+  const host = await startHostProcess({
+    SANDBOX_HOST_DATA_DIR: join(dataDir, "sandbox-host"),
+    SANDBOX_HOST_API_KEY: apiKey,
+    ...(options.hostMaxSandboxes ? { SANDBOX_HOST_MAX_SANDBOXES: String(options.hostMaxSandboxes) } : {}),
+  });
   const adminToken = `bench-${randomBytes(12).toString("hex")}`;
   const config = join(dataDir, "wrangler.toml");
-  writeFileSync(config, benchConfig(options.runQueue, options.runBatchSize));
+  writeFileSync(config, benchConfig(options.runQueue));
   let stack: Stack;
   try {
     stack = await startStack({
@@ -56,7 +61,16 @@ export async function startBenchStack(options: {
   return {
     stack,
     adminToken,
-    host: { url: host.url, apiKey, pid: host.child.pid as number },
+    host: {
+      url: host.url,
+      apiKey,
+      pid: host.child.pid as number,
+      async stats() {
+        const res = await fetch(`${host.url}/_local/stats`, { headers: { "x-api-key": apiKey } });
+        if (!res.ok) throw new Error(`the host's stats: ${res.status}`);
+        return (await res.json()) as HostStats;
+      },
+    },
     async newKey(settings = {}) {
       const res = await fetch(`${stack.url}/admin/keys`, {
         method: "POST",
@@ -79,16 +93,13 @@ export async function startBenchStack(options: {
   };
 }
 
-/** The project's wrangler config, its run queue's consumer dropped or given another batch size. */
-function benchConfig(runQueue: boolean, runBatchSize?: number): string {
+/** The project's wrangler config, its run queue's consumer dropped if asked. */
+function benchConfig(runQueue: boolean): string {
   const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const isRunConsumer = (block: string) => block.startsWith("[[queues.consumers]]") && block.includes('queue = "runledger-runs"\n');
   return original
     .split(/\n(?=\[)/)
     .filter((block) => runQueue || !isRunConsumer(block))
-    .map((block) =>
-      isRunConsumer(block) && runBatchSize ? block.replace(/^max_batch_size = \d+$/m, `max_batch_size = ${runBatchSize}`) : block,
-    )
     .join("\n")
     .replace(/^main = .*$/m, "");
 }

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../functions/env.js";
 import worker from "../functions/index.js";
 
-export { RunHolder, SandboxGovernor } from "../functions/index.js";
+export { RunHolder, SandboxGovernor, Sweeper } from "../functions/index.js";
 
 import type { DeliveryMessage, RunMessage } from "../functions/queues.js";
 

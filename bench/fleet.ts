@@ -7,15 +7,46 @@ import { startBenchStack } from "./bench-stack.js";
 import { cpuDuring, MemorySampler, processTree, stackProcesses } from "./processes.js";
 import { printTable } from "./stats.js";
 
-// A fleet: many executions submitted at once, run at most CAP sandboxes at a time (the run
-// queue's batch size; the local queue hands out one batch at a time), next to the sandbox host
-// alone running the same code through the SDK with CAP callers. Then nothing may be left over:
-// no sandbox alive, no reservation held.
+// A fleet: many executions submitted by 32 callers, run at most CAP sandboxes at a time (the
+// governor's MAX_SANDBOXES), next to the sandbox host alone running the same code through the SDK
+// with CAP callers. Then nothing may be left over: no sandbox alive, no reservation held.
 const EXECUTIONS = Number(process.env.BENCH_FLEET ?? 500);
-const CAP = 20;
+export const CAP = 20;
 
 export async function benchFleet(): Promise<Record<string, number>> {
-  const bench = await startBenchStack({ runQueue: true, runBatchSize: CAP });
+  const fleet = await runFleet({ submitters: 32 });
+  return {
+    fleet_completions_per_s: fleet.rate,
+    host_alone_completions_per_s: fleet.baselineRate,
+    share_of_host_alone: fleet.rate / fleet.baselineRate,
+    peak_sandboxes: fleet.peakSandboxes,
+    leaked_sandboxes: fleet.leaked,
+    reserved_micros_left: fleet.reservedMicrosLeft,
+    worker_peak_rss_mib: fleet.workerPeakRssMib,
+    sandbox_host_peak_rss_mib: fleet.hostPeakRssMib,
+  };
+}
+
+export interface FleetMeasures {
+  executions: number;
+  rate: number;
+  baselineRate: number;
+  statuses: Record<string, number>;
+  peakSandboxes: number;
+  /** Creates the host refused (its cap) while runledger ran the fleet. */
+  hostRefusals: number;
+  leaked: number;
+  reservedMicrosLeft: number;
+  workerPeakRssMib: number;
+  hostPeakRssMib: number;
+}
+
+/**
+ * The fleet, run by `submitters` callers at once (the whole fleet at once for the capacity
+ * scenario), against a host that refuses beyond `hostCap` if given.
+ */
+export async function runFleet(options: { submitters: number; hostCap?: number }): Promise<FleetMeasures> {
+  const bench = await startBenchStack({ runQueue: true, hostMaxSandboxes: options.hostCap, workerVars: { MAX_SANDBOXES: String(CAP) } });
   neonConfig.webSocketConstructor = ws;
   const { db, close } = createDatabase({ databaseUrl: bench.stack.databaseUrl, wsProxy: bench.stack.wsProxy });
   const sdk = { apiUrl: bench.host.url, sandboxUrl: bench.host.url, apiKey: bench.host.apiKey };
@@ -53,13 +84,14 @@ export async function benchFleet(): Promise<Record<string, number>> {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     })();
+    const refusedBefore = (await bench.host.stats()).refused;
     memory.start();
     const started = performance.now();
     let submittedS = 0;
     const { cpu: fleetCpu } = await cpuDuring(groups, async () => {
       let submitted = 0;
       await Promise.all(
-        Array.from({ length: 32 }, async () => {
+        Array.from({ length: options.submitters }, async () => {
           while (submitted < EXECUTIONS) {
             submitted++;
             const res = await client.request("POST", "/v1/executions", { code: "print(1)", timeout_ms: 10_000 });
@@ -95,7 +127,7 @@ export async function benchFleet(): Promise<Record<string, number>> {
     const reserved = await db.execute<{ micros: string }>(sql`select coalesce(sum(reserved_micros), 0)::text as micros from budget_usage`);
     const fleetRate = EXECUTIONS / elapsedS;
     printTable(
-      `fleet: ${EXECUTIONS} × print(1) submitted at once, at most ${CAP} sandboxes at a time`,
+      `${options.hostCap ? "capacity" : "fleet"}: ${EXECUTIONS} × print(1) by ${options.submitters} callers, at most ${CAP} sandboxes at a time${options.hostCap ? `, the host refusing above ${options.hostCap}` : ""}`,
       ["scenario", "completions/s", "notes"],
       [
         [
@@ -119,14 +151,16 @@ export async function benchFleet(): Promise<Record<string, number>> {
       `peak RSS during the fleet: Worker (workerd) ${peaks.workerd} MiB, sandbox host ${peaks["sandbox host"]} MiB (its process and its sandboxes'; ${baselinePeaks["sandbox host"]} MiB when used alone); at most ${peakSandboxes} sandboxes alive at once`,
     );
     return {
-      fleet_completions_per_s: fleetRate,
-      host_alone_completions_per_s: baselineRate,
-      share_of_host_alone: fleetRate / baselineRate,
-      peak_sandboxes: peakSandboxes,
-      leaked_sandboxes: leaked,
-      reserved_micros_left: Number(reserved.rows[0]?.micros ?? 0),
-      worker_peak_rss_mib: peaks.workerd ?? 0,
-      sandbox_host_peak_rss_mib: peaks["sandbox host"] ?? 0,
+      executions: EXECUTIONS,
+      rate: fleetRate,
+      baselineRate,
+      statuses: Object.fromEntries(statuses.rows.map((r) => [r.status, r.n])),
+      peakSandboxes,
+      hostRefusals: (await bench.host.stats()).refused - refusedBefore,
+      leaked,
+      reservedMicrosLeft: Number(reserved.rows[0]?.micros ?? 0),
+      workerPeakRssMib: peaks.workerd ?? 0,
+      hostPeakRssMib: peaks["sandbox host"] ?? 0,
     };
   } finally {
     await close();

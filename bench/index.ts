@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { benchCapacity } from "./capacity.js";
 import { benchEndToEnd } from "./end-to-end.js";
 import { benchFleet } from "./fleet.js";
 import { benchFrontDoor } from "./front-door.js";
+import { benchIdle } from "./idle.js";
 import { benchLive } from "./live.js";
 import { benchReports } from "./reports.js";
 import { benchSandboxHost } from "./sandbox-host.js";
@@ -15,6 +17,8 @@ const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   live: benchLive,
   "sandbox-host": benchSandboxHost,
   fleet: benchFleet,
+  capacity: benchCapacity,
+  idle: benchIdle,
   reports: benchReports,
 };
 const only = process.env.BENCH_ONLY?.split(",");

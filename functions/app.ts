@@ -32,6 +32,7 @@ import { registerGetExecution } from "./routes/executions-get.js";
 import { registerListExecutions } from "./routes/executions-list.js";
 import { registerRedeliver } from "./routes/executions-redeliver.js";
 import { registerHealthz } from "./routes/healthz.js";
+import { registerLivez } from "./routes/livez.js";
 import { registerOpenApi } from "./routes/openapi.js";
 
 /** The whole HTTP API: middleware in contract order, then one route per operation. */
@@ -71,6 +72,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerDashboardSignIn(app);
   registerDashboardView(app);
   registerHealthz(app);
+  registerLivez(app);
   registerOpenApi(app);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

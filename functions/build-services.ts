@@ -2,6 +2,7 @@ import { createDatabase } from "../db/client.js";
 import type { Services } from "./context.js";
 import { type Config, type Env, parseConfig } from "./env.js";
 import { RunHolders } from "./objects/run-holders.js";
+import { Sweeps } from "./objects/sweeps.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { DnsOverHttpsResolver } from "./services/host-resolver.js";
 import { loadPricing, type Pricing } from "./services/pricing.js";
@@ -28,6 +29,7 @@ export async function buildServices(env: Env, clock: Clock = systemClock): Promi
     webhooks: new FetchWebhookTransport(),
     resolver: new DnsOverHttpsResolver(config.DNS_RESOLVER_URL),
     holders: new RunHolders(env.RUN_HOLDERS),
+    sweeps: new Sweeps(env.SWEEPER),
   };
   return { services, close: () => database.close().catch(() => {}) };
 }

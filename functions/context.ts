@@ -2,6 +2,7 @@ import type { Database } from "../db/client.js";
 import type { KeyRow } from "../db/schema/index.js";
 import type { Config, Env } from "./env.js";
 import type { RunHolders } from "./objects/run-holders.js";
+import type { Sweeps } from "./objects/sweeps.js";
 import type { Clock } from "./services/clock.js";
 import type { HostResolver } from "./services/host-resolver.js";
 import type { Pricing } from "./services/pricing.js";
@@ -25,6 +26,7 @@ export interface Services {
   webhooks: WebhookTransport;
   resolver: HostResolver;
   holders: RunHolders;
+  sweeps: Sweeps;
 }
 
 export interface AppEnv {

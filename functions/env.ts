@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { GovernorNamespace, RunHolderNamespace } from "./objects/run-holders.js";
+import type { GovernorNamespace, RunHolderNamespace, SweeperNamespace } from "./objects/stubs.js";
 import type { DeliveryMessage, MessageQueue, RunMessage } from "./queues.js";
 
 /** Bindings that are not plain strings. */
@@ -8,9 +8,10 @@ export interface Bindings {
   DELIVERIES: MessageQueue<DeliveryMessage>;
   RUN_HOLDERS: RunHolderNamespace;
   SANDBOX_GOVERNOR: GovernorNamespace;
+  SWEEPER: SweeperNamespace;
 }
 
-/** How long past its deadline a `running` execution waits before the cron reaps it, by default. */
+/** How long past its deadline a `running` execution waits before a sweep reaps it, by default. */
 export const DEFAULT_REAPER_GRACE_MS = 90_000;
 
 const flag = z
@@ -52,12 +53,16 @@ export const zEnv = z.object({
    */
   DNS_RESOLVER_URL: z.string().url().default("https://cloudflare-dns.com/dns-query"),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
-  /** How long past its deadline a `running` execution waits before the cron reaps it. */
+  /** How long past its deadline a `running` execution waits before a sweep reaps it. */
   REAPER_GRACE_MS: z.coerce.number().int().positive().default(DEFAULT_REAPER_GRACE_MS),
   /** Sandboxes alive at once across all keys (E2B Hobby allows 20, Pro 100). */
   MAX_SANDBOXES: z.coerce.number().int().positive().default(20),
   /** Sandbox creates a second (E2B Hobby allows 1, Pro 5). */
   MAX_CREATES_PER_SECOND: z.coerce.number().int().positive().default(1),
+  /** A sandbox slot lapses this long after its holder's last heartbeat (holders beat every third of it, at most every 10 s). */
+  SANDBOX_LEASE_MS: z.coerce.number().int().min(3000).default(60_000),
+  /** While work is outstanding (queued, running, owed a webhook), the sweep runs this often; idle, never. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Days after an execution finishes that its code, env and files are kept; its figures stay for good. */
   INPUT_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   OUTPUT_LIMIT_BYTES: z.coerce
@@ -85,4 +90,12 @@ export function parseConfig(env: Record<string, unknown>): Config {
     throw new ConfigError(`the deployment is misconfigured: ${problems.join("; ")}`);
   }
   return parsed.data;
+}
+
+type NumberSetting = "MAX_SANDBOXES" | "MAX_CREATES_PER_SECOND" | "SANDBOX_LEASE_MS" | "SWEEP_INTERVAL_MS";
+
+/** One numeric setting, for a Durable Object that needs no more: its default when unset or invalid. */
+export function numberSetting(env: Record<string, unknown>, name: NumberSetting): number {
+  const schema = zEnv.shape[name];
+  return schema.safeParse(env[name]).data ?? schema.parse(undefined);
 }

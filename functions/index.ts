@@ -3,11 +3,11 @@ import { buildServices } from "./build-services.js";
 import { consumeDeadDeliveries, consumeDeliveries } from "./consumers/deliveries.js";
 import { consumeDeadRuns, consumeRuns } from "./consumers/runs.js";
 import type { Env } from "./env.js";
-import { runMaintenance } from "./jobs/maintenance.js";
 import { type DeliveryMessage, QUEUES, type QueueBatch, type RunMessage } from "./queues.js";
 
 export { RunHolder } from "./objects/run-holder.js";
 export { SandboxGovernor } from "./objects/sandbox-governor.js";
+export { Sweeper } from "./objects/sweeper.js";
 
 const app = newApp();
 
@@ -30,15 +30,6 @@ export default {
           console.error(`messages from an unknown queue ${batch.queue} were left for retry`);
           batch.retryAll();
       }
-    } finally {
-      ctx.waitUntil(close());
-    }
-  },
-
-  async scheduled(_controller, env, ctx) {
-    const { services, close } = await buildServices(env);
-    try {
-      await runMaintenance(services);
     } finally {
       ctx.waitUntil(close());
     }

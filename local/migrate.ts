@@ -17,10 +17,25 @@ export async function applyMigrations(databaseUrl: string, wsProxy?: string): Pr
   }
 }
 
+/**
+ * Neon's pooled endpoint (PgBouncer in transaction mode) is for the Worker; a migration's DDL and
+ * its session belong on the direct one. Returns why a URL is refused, if it is.
+ */
+export function pooledEndpointProblem(databaseUrl: string): string | null {
+  const host = new URL(databaseUrl).hostname;
+  if (!/-pooler\./.test(host)) return null;
+  return `${host} is Neon's pooled endpoint: migrate through the direct one (the same host without "-pooler")`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    console.error("set DATABASE_URL to the Postgres to migrate");
+    console.error("set DATABASE_URL to the Postgres to migrate (for Neon, its direct connection string)");
+    process.exit(1);
+  }
+  const problem = pooledEndpointProblem(url);
+  if (problem) {
+    console.error(problem);
     process.exit(1);
   }
   await applyMigrations(url, process.env.NEON_WS_PROXY || undefined);

@@ -1,331 +1,230 @@
-import { connect, type Socket } from "node:net";
-import {
-  authenticationRequest,
-  backendKeyData,
-  describeError,
-  errorResponse,
-  GSS_REQUEST,
-  MessageReader,
-  md5Password,
-  PROTOCOL_3,
-  passwordMessage,
-  passwordOf,
-  readyForQuery,
-  SSL_REQUEST,
-  startupMessage,
-  startupParams,
-} from "./pg-wire.js";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { accessSync, chmodSync, constants, mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { delimiter, join } from "node:path";
+import type { Upstream } from "./pg-bridge.js";
+import { loginToPostgres } from "./pg-login.js";
+import { scramSecret } from "./pg-scram.js";
+import { freePort } from "./ports.js";
+
+export interface PoolerTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface PgBouncer {
+  /** PgBouncer while it runs; the database itself while PgBouncer is down. */
+  upstream(): Upstream;
+  /** The running PgBouncer's process id. */
+  pid(): number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Where Debian, Homebrew and source builds put it, besides PATH (a user's PATH often lacks sbin). */
+const USUAL_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
+const READY_TIMEOUT_MS = 10_000;
+/** Restarts allowed within a minute before PgBouncer is given up on. */
+const MAX_RESTARTS = 3;
+
+export function findPgBouncer(): string | undefined {
+  for (const dir of [...(process.env.PATH ?? "").split(delimiter), ...USUAL_DIRS]) {
+    const candidate = join(dir || ".", "pgbouncer");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
 
 /**
- * A transaction-mode connection pooler, as Neon's pooled endpoints are (PgBouncer): a client
- * connection is authenticated here and borrows a server connection only from its first message
- * until the server is idle again outside a transaction. Opening a connection then costs no new
- * Postgres backend, which is most of what a Worker request pays for its database.
+ * PgBouncer in transaction mode in front of `target`, as Neon's pooled endpoints run it: a client
+ * connection borrows a server connection for one transaction, so a Worker request that opens a
+ * connection does not cost a new Postgres backend. Clients log in with SCRAM-SHA-256. Its auth file
+ * (0600) holds the role's SCRAM secret with the server's own salt, so PgBouncer logs in to Postgres
+ * with the keys of the client's exchange (SCRAM pass-through) and never holds the password; a
+ * server that does not speak SCRAM gets the password itself from the file.
+ * Resolves undefined when PgBouncer cannot serve this target; the caller then connects directly.
  */
-export class ServerPool {
-  private readonly idle: ServerConnection[] = [];
-  private readonly waiting: Array<{ resolve(c: ServerConnection): void; reject(e: Error): void }> = [];
-  private open = 0;
-  /** What the server said of itself at startup, replayed to each client. */
-  parameters: Buffer[] | null = null;
-
-  constructor(
-    readonly target: { host: string; port: number; user: string; password: string; database: string },
-    private readonly max: number,
-  ) {}
-
-  async acquire(): Promise<ServerConnection> {
-    for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) if (conn.alive) return conn;
-    if (this.open >= this.max) return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-    this.open++;
-    try {
-      const conn = await ServerConnection.open(this.target);
-      this.parameters ??= conn.parameters;
-      conn.onClose = () => this.forget(conn);
-      return conn;
-    } catch (error) {
-      this.open--;
-      // Whoever waits would fail the same way now.
-      for (const waiter of this.waiting.splice(0)) waiter.reject(error as Error);
-      throw error;
-    }
+export async function startPgBouncer(options: {
+  binary: string;
+  dir: string;
+  target: PoolerTarget;
+  log: (line: string) => void;
+}): Promise<PgBouncer | undefined> {
+  const { target, log } = options;
+  // PgBouncer will not run as root; it needs no file of ours once started.
+  const unixUser = process.getuid?.() === 0 ? existingUser("nobody") : undefined;
+  if (process.getuid?.() === 0 && !unixUser) {
+    log("pgbouncer not started: as root it needs the user nobody to run as; the proxy connects straight to Postgres");
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(target.database) || /[\n\r]/.test(target.user + target.password)) {
+    log("pgbouncer not started: its configuration cannot hold this database name or password; the proxy connects straight to Postgres");
+    return undefined;
   }
 
-  /** Back to the pool, idle and outside any transaction. */
-  release(conn: ServerConnection): void {
-    conn.detach();
-    if (!conn.alive) return;
-    const waiter = this.waiting.shift();
-    if (waiter) waiter.resolve(conn);
-    else this.idle.push(conn);
+  let secret: string;
+  try {
+    secret = await serverSecret(target);
+  } catch (error) {
+    log(`pgbouncer not started: logging in to ${target.host}:${target.port} failed (${(error as Error).message})`);
+    return undefined;
   }
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  const port = await freePort();
+  const authFile = join(options.dir, "userlist.txt");
+  const config = join(options.dir, "pgbouncer.ini");
+  writePrivate(authFile, `${quoteName(target.user)} ${quoteName(secret)}\n`);
+  writePrivate(config, pgbouncerIni({ target, port, authFile, unixUser }));
 
-  /** Drops a connection whose state is unknown (its client left mid-query or mid-transaction). */
-  discard(conn: ServerConnection): void {
-    conn.detach();
-    conn.close();
-  }
+  const direct: Upstream = { host: target.host, port: target.port };
+  const pooled: Upstream = { host: "127.0.0.1", port };
+  let child: ChildProcess | undefined;
+  let running = false;
+  let stopping = false;
+  const exits: number[] = [];
 
-  closeAll(): void {
-    for (const conn of this.idle.splice(0)) conn.close();
-    for (const waiter of this.waiting.splice(0)) waiter.reject(new Error("the pooler is closing"));
-  }
-
-  private forget(conn: ServerConnection): void {
-    const index = this.idle.indexOf(conn);
-    if (index >= 0) this.idle.splice(index, 1);
-    this.open--;
-    const waiter = this.waiting.shift();
-    if (waiter) this.acquire().then(waiter.resolve, waiter.reject);
-  }
-}
-
-/** One authenticated connection to Postgres. */
-export class ServerConnection {
-  alive = true;
-  onClose: () => void = () => {};
-  private onMessages: ((messages: Array<{ type: string; bytes: Buffer }>) => void) | null = null;
-  private readonly reader = new MessageReader();
-
-  private constructor(
-    private readonly socket: Socket,
-    readonly parameters: Buffer[],
-  ) {
-    socket.on("data", (chunk: Buffer) => {
-      const messages = this.reader.push(chunk);
-      if (messages.length) this.onMessages?.(messages);
-    });
-    socket.on("close", () => {
-      this.alive = false;
-      const notify = this.onMessages;
-      this.onMessages = null;
-      notify?.([]);
-      this.onClose();
-    });
-    socket.on("error", () => {});
-  }
-
-  static open(target: ServerPool["target"]): Promise<ServerConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(target.port, target.host);
-      socket.setNoDelay(true);
-      const reader = new MessageReader();
-      const parameters: Buffer[] = [];
-      const fail = (error: Error) => {
-        socket.destroy();
-        reject(error);
-      };
-      socket.once("error", fail);
-      socket.once("close", () => fail(new Error("the server closed the connection during startup")));
-      socket.once("connect", () => socket.write(startupMessage({ user: target.user, database: target.database, client_encoding: "UTF8" })));
-      const onData = (chunk: Buffer) => {
-        for (const { type, bytes } of reader.push(chunk)) {
-          if (type === "R") {
-            const code = bytes.readInt32BE(5);
-            if (code === 3) socket.write(passwordMessage(target.password));
-            else if (code === 5) socket.write(passwordMessage(md5Password(target.user, target.password, bytes.subarray(9, 13))));
-            else if (code !== 0) {
-              fail(new Error(`the pooler cannot answer authentication method ${code}`));
-              return;
-            }
-          } else if (type === "S") {
-            parameters.push(Buffer.from(bytes));
-          } else if (type === "E") {
-            fail(new Error(`the server refused the pooler: ${describeError(bytes)}`));
-            return;
-          } else if (type === "Z") {
-            socket.off("data", onData);
-            socket.removeAllListeners("error");
-            socket.removeAllListeners("close");
-            const conn = new ServerConnection(socket, parameters);
-            const rest = reader.rest();
-            if (rest.length) socket.unshift(rest);
-            return resolve(conn);
-          }
-        }
-      };
-      socket.on("data", onData);
-    });
-  }
-
-  /** Routes the server's messages to one client until `detach`. */
-  attach(onMessages: (messages: Array<{ type: string; bytes: Buffer }>) => void): void {
-    this.onMessages = onMessages;
-  }
-
-  detach(): void {
-    this.onMessages = null;
-  }
-
-  write(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  close(): void {
-    this.alive = false;
-    this.socket.destroy();
-  }
-}
-
-/** The transport a client session talks over (a WebSocket for the Neon driver). */
-export interface ClientTransport {
-  send(bytes: Buffer): void;
-  close(): void;
-}
-
-let nextBackendPid = 1;
-
-/** One client connection: authenticated here, then its messages are run on borrowed connections. */
-export class ClientSession {
-  private phase: "startup" | "password" | "ready" | "closed" = "startup";
-  private readonly reader = new MessageReader();
-  private server: ServerConnection | null = null;
-  private acquiring = false;
-  private readonly outbox: Buffer[] = [];
-  /** Queries and Syncs sent whose ReadyForQuery has not come back. */
-  private pendingReady = 0;
-  private transaction: "I" | "T" | "E" = "I";
-
-  constructor(
-    private readonly pool: ServerPool,
-    private readonly client: ClientTransport,
-  ) {}
-
-  receive(chunk: Buffer): void {
-    if (this.phase === "startup") {
-      const startup = this.reader.pushUntyped(chunk);
-      if (!startup) return;
-      this.startup(startup);
-      chunk = this.reader.rest();
-      if (this.phase === "startup") {
-        if (chunk.length) this.receive(chunk);
-        return;
+  const launch = async () => {
+    const started = spawn(options.binary, [config], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+    child = started;
+    const killOnExit = () => started.kill("SIGKILL");
+    process.on("exit", killOnExit);
+    const output: string[] = [];
+    started.stderr?.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+        output.push(line);
+        if (output.length > 20) output.shift();
+        if (process.env.RUNLEDGER_POSTGRES_LOG === "1") console.log(`pgbouncer: ${line}`);
       }
-    }
-    for (const { type, bytes } of this.reader.push(chunk)) {
-      if (this.phase === "password") this.password(type, bytes);
-      else if (this.phase === "ready") this.fromClient(type, bytes);
-    }
-    this.flush();
-  }
+    });
+    started.once("exit", (code, signal) => {
+      process.off("exit", killOnExit);
+      if (!running || stopping) return;
+      running = false;
+      restart(`${code ?? signal}`, output.at(-1));
+    });
+    started.once("error", () => {});
+    await listening(port, started, output);
+    running = true;
+  };
 
-  /** The client went away: its server connection goes back, or is dropped if mid-transaction. */
-  closed(): void {
-    if (this.phase === "closed") return;
-    this.phase = "closed";
-    this.returnServer();
-  }
-
-  private startup(startup: Buffer): void {
-    const code = startup.readInt32BE(4);
-    if (code === SSL_REQUEST || code === GSS_REQUEST) {
-      this.client.send(Buffer.from("N"));
+  const restart = (status: string, lastLine: string | undefined) => {
+    const now = Date.now();
+    exits.push(now);
+    while (exits.length && (exits[0] as number) < now - 60_000) exits.shift();
+    if (exits.length > MAX_RESTARTS) {
+      log(`pgbouncer keeps exiting (${status}: ${lastLine ?? "no output"}); the proxy connects straight to Postgres from now on`);
       return;
     }
-    const params = startupParams(startup);
-    if (code !== PROTOCOL_3 || params.user !== this.pool.target.user || params.database !== this.pool.target.database) {
-      this.fatal("28000", "unknown user or database, or an unsupported protocol");
-      return;
-    }
-    this.phase = "password";
-    this.client.send(authenticationRequest(3));
-  }
+    log(`pgbouncer exited (${status}: ${lastLine ?? "no output"}); restarting it, meanwhile the proxy connects straight to Postgres`);
+    setTimeout(() => {
+      if (!stopping) launch().catch((error: Error) => log(`pgbouncer did not restart: ${error.message}`));
+    }, 500);
+  };
 
-  private password(type: string, bytes: Buffer): void {
-    if (type !== "p" || passwordOf(bytes) !== this.pool.target.password) {
-      this.fatal("28P01", `password authentication failed for user "${this.pool.target.user}"`);
-      return;
-    }
-    this.phase = "ready";
-    const greet = (parameters: Buffer[]) =>
-      this.client.send(
-        Buffer.concat([
-          authenticationRequest(0),
-          ...parameters,
-          backendKeyData(nextBackendPid++, Math.floor(Math.random() * 2 ** 31)),
-          readyForQuery("I"),
-        ]),
-      );
-    if (this.pool.parameters) {
-      greet(this.pool.parameters);
-      return;
-    }
-    // The first client waits for a server connection, to learn what to tell it.
-    this.pool.acquire().then(
-      (conn) => {
-        this.pool.release(conn);
-        if (this.phase !== "closed") greet(this.pool.parameters ?? []);
-      },
-      () => this.fatal("08006", "the database is not reachable"),
-    );
+  try {
+    await launch();
+  } catch (error) {
+    log(`pgbouncer did not start (${(error as Error).message}); the proxy connects straight to Postgres`);
+    child?.kill("SIGKILL");
+    return undefined;
   }
+  return {
+    upstream: () => (running ? pooled : direct),
+    pid: () => (running ? child?.pid : undefined),
+    stop: async () => {
+      stopping = true;
+      running = false;
+      const last = child;
+      if (!last || last.exitCode !== null || last.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        last.once("exit", () => resolve());
+        // SIGTERM: immediate shutdown; the stack has stopped its clients by now.
+        last.kill("SIGTERM");
+      });
+    },
+  };
+}
 
-  private fromClient(type: string, bytes: Buffer): void {
-    if (type === "X") {
-      this.phase = "closed";
-      this.returnServer();
-      this.client.close();
-      return;
-    }
-    if (type === "Q" || type === "S" || type === "F") this.pendingReady++;
-    this.outbox.push(bytes);
-  }
+/** What PgBouncer keeps for the role: its SCRAM secret as the server has it, when the server speaks SCRAM. */
+async function serverSecret(target: PoolerTarget): Promise<string> {
+  const { socket, scram } = await loginToPostgres(target);
+  socket.destroy();
+  return scram ? scramSecret(target.password, scram) : target.password;
+}
 
-  private flush(): void {
-    if (this.phase !== "ready" || this.outbox.length === 0) return;
-    if (this.server) {
-      this.server.write(Buffer.concat(this.outbox.splice(0)));
-      return;
-    }
-    if (this.acquiring) return;
-    this.acquiring = true;
-    this.pool.acquire().then(
-      (conn) => {
-        this.acquiring = false;
-        if (this.phase !== "ready") {
-          this.pool.release(conn);
-          return;
-        }
-        this.server = conn;
-        conn.attach((messages) => this.fromServer(messages));
-        this.flush();
-      },
-      () => {
-        this.acquiring = false;
-        this.fatal("08006", "the database is not reachable");
-      },
-    );
-  }
+function pgbouncerIni(options: { target: PoolerTarget; port: number; authFile: string; unixUser: string | undefined }): string {
+  const { target } = options;
+  return `[databases]
+${target.database} = host=${quoteValue(target.host)} port=${target.port} dbname=${quoteValue(target.database)}
 
-  private fromServer(messages: Array<{ type: string; bytes: Buffer }>): void {
-    if (messages.length === 0) {
-      // The server connection died under this client.
-      this.server = null;
-      this.fatal("08006", "the database closed the connection");
-      return;
-    }
-    this.client.send(messages.length === 1 ? (messages[0] as { bytes: Buffer }).bytes : Buffer.concat(messages.map((m) => m.bytes)));
-    for (const { type, bytes } of messages) {
-      if (type !== "Z") continue;
-      this.pendingReady = Math.max(0, this.pendingReady - 1);
-      this.transaction = String.fromCharCode(bytes[5] as number) as "I" | "T" | "E";
-    }
-    if (this.pendingReady === 0 && this.transaction === "I" && this.outbox.length === 0) this.returnServer();
-  }
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = ${options.port}
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = ${options.authFile}
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 64
+; Back in service as soon as Postgres is, after an outage.
+server_login_retry = 0.1
+; A database that is down answers no later than this (the default is two minutes).
+query_wait_timeout = 10
+ignore_startup_parameters = extra_float_digits
+log_connections = 0
+log_disconnections = 0
+log_stats = 0
+${options.unixUser ? `user = ${options.unixUser}\n` : ""}`;
+}
 
-  private returnServer(): void {
-    const conn = this.server;
-    if (!conn) return;
-    this.server = null;
-    if (this.pendingReady === 0 && this.transaction === "I") this.pool.release(conn);
-    else this.pool.discard(conn);
-  }
+/** A connection-string value, quoted as PgBouncer reads it. */
+const quoteValue = (value: string) => `'${value.replaceAll("'", "''")}'`;
+/** A name or secret in PgBouncer's auth file. */
+const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-  private fatal(code: string, text: string): void {
-    if (this.phase === "closed") return;
-    this.phase = "closed";
-    this.returnServer();
-    this.client.send(errorResponse("FATAL", code, text));
-    this.client.close();
+function writePrivate(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function existingUser(name: string): string | undefined {
+  try {
+    execFileSync("id", ["-u", name], { stdio: "ignore" });
+    return name;
+  } catch {
+    return undefined;
   }
+}
+
+/** Resolves once PgBouncer accepts connections on `port`; rejects if it exits first. */
+function listening(port: number, child: ChildProcess, output: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let exited = false;
+    child.once("exit", (code) => {
+      exited = true;
+      reject(new Error(`it exited with ${code}: ${output.at(-1) ?? "no output"}`));
+    });
+    const attempt = () => {
+      if (exited) return;
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`it did not listen within ${READY_TIMEOUT_MS / 1000} s`));
+        else setTimeout(attempt, 20);
+      });
+    };
+    attempt();
+  });
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { startDatabaseFront } from "./database-front.js";
 import { startDnsEndpoint } from "./dns-endpoint.js";
 import { applyMigrations } from "./migrate.js";
-import { type NeonProxy, startNeonProxy } from "./neon-proxy.js";
+import type { NeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
 import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
 import { type SandboxHost, startSandboxHost } from "./sandbox-host/server.js";
@@ -18,11 +19,11 @@ export interface StackOptions {
   secretEncryptionKey: string;
   /** Use this Postgres instead of starting one. */
   databaseUrl?: string;
+  /** Pool the Worker's connections with PgBouncer when it is installed (the default). */
+  pgbouncer?: boolean;
   /** Use real E2B (with no E2B_API_URL) instead of the local sandbox host. */
   e2bApiKey?: string;
   e2bApiUrl?: string;
-  /** Seconds between cron ticks; 0 leaves ticking to the caller. */
-  cronIntervalS?: number;
   sandboxHostFaults?: boolean;
   /** The local host's caps: sandboxes at once (default 100) and creates a second (default none). */
   sandboxHostLimits?: { maxSandboxes?: number; maxCreatesPerSecond?: number };
@@ -37,12 +38,16 @@ export interface Stack {
   url: string;
   databaseUrl: string;
   wsProxy: string | undefined;
+  /** Whether PgBouncer pools the Worker's connections (else the proxy connects straight to Postgres). */
+  pooled: boolean;
   sandboxHost: SandboxHost | undefined;
   /** The embedded Postgres, when the stack started one. */
   postgres: LocalPostgres | undefined;
   /** The API key the Worker uses for E2B or the sandbox host. */
   e2bApiKey: string;
   worker: LocalWorker;
+  /** Statements the Worker has sent to Postgres so far, counted at its WebSocket proxy. */
+  databaseStatements(): number;
   stop(): Promise<void>;
 }
 
@@ -53,7 +58,7 @@ export function newSecretEncryptionKey(): string {
 /**
  * The whole system on loopback: a real Postgres (embedded unless a URL is given), migrations, the
  * WebSocket proxy the Neon driver needs to reach it, the E2B-compatible sandbox host (unless real
- * E2B is configured), and the Worker in workerd with its Queue and cron.
+ * E2B is configured), and the Worker in workerd with its Queues and Durable Objects.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = resolve(options.dataDir);
@@ -71,6 +76,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let postgres: LocalPostgres | undefined;
     let proxy: NeonProxy | undefined;
+    let pooled = false;
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       postgres = await startLocalPostgres(dataDir, await freePort());
@@ -80,8 +86,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const url = new URL(databaseUrl);
     const isNeon = url.hostname.endsWith(".neon.tech");
     if (!isNeon) {
-      proxy = await startNeonProxy(databaseUrl);
-      stops.push(() => (proxy as NeonProxy).close());
+      const front = await startDatabaseFront({ url, dataDir, postgres, pgbouncer: options.pgbouncer });
+      stops.push(...front.stops);
+      proxy = front.proxy;
+      pooled = front.pooled;
     }
     await applyMigrations(databaseUrl, proxy?.address);
 
@@ -126,18 +134,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
     });
     stops.push(() => worker.stop());
-    if (options.cronIntervalS) {
-      const timer = setInterval(() => void worker.tick().catch(() => {}), options.cronIntervalS * 1000);
-      stops.push(async () => clearInterval(timer));
-    }
     return {
       url: worker.url,
       databaseUrl,
       wsProxy: proxy?.address,
+      pooled,
       sandboxHost,
       postgres,
       e2bApiKey: e2b.E2B_API_KEY as string,
       worker,
+      databaseStatements: () => proxy?.statements() ?? 0,
       stop,
     };
   } catch (error) {

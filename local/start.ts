@@ -55,7 +55,6 @@ async function main(): Promise<void> {
     databaseUrl: process.env.DATABASE_URL || undefined,
     e2bApiKey: process.env.E2B_API_KEY || undefined,
     e2bApiUrl: process.env.E2B_API_URL || undefined,
-    cronIntervalS: 60,
     workerVars: workerSettingsFromEnvironment(),
     sandboxHostLimits: {
       maxSandboxes: positive(process.env.SANDBOX_HOST_MAX_SANDBOXES),
@@ -79,7 +78,7 @@ async function main(): Promise<void> {
 
   console.log(`
 runledger is running on ${stack.url}   (data in ${dataDir}; Ctrl-C stops everything)
-  database:     ${stack.wsProxy ? "embedded Postgres" : "DATABASE_URL"}
+  database:     ${stack.postgres ? "embedded Postgres" : "DATABASE_URL"}${stack.pooled ? ", pooled by PgBouncer" : stack.wsProxy ? " (without PgBouncer: a new Postgres backend per connection)" : ""}
   sandboxes:    ${stack.sandboxHost ? `local E2B-compatible host at ${stack.sandboxHost.url}` : "E2B"}
   ADMIN_TOKEN=${adminToken}
   dev key:      ${key.id}

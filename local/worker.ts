@@ -8,8 +8,10 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 export interface LocalWorker {
   url: string;
-  /** Runs the Worker's cron handler once, as Cloudflare's scheduler would. */
-  tick(): Promise<void>;
+  /** One sweep now, by the Worker's sweeper (as its alarm would run one); returns its report. */
+  sweep(): Promise<Record<string, unknown>>;
+  /** The stub of one of the Worker's Durable Objects, to call its methods from here (tests, the bench). */
+  durableObject<T>(binding: string, name: string): Promise<T>;
   /** Stops the runtime and starts it again on the same port and state, as a deploy does: in-flight work is lost. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -21,7 +23,7 @@ const WORKER_NAME = "runledger";
 /**
  * The Worker in workerd through Miniflare, as it is deployed: the bundle `wrangler deploy` would
  * upload, its Queues and Durable Objects from the same wrangler config, served on one loopback
- * port. No development routes are added: the cron is ticked from here, not through a URL that
+ * port. No development routes are added: a sweep is started from here, not through a URL that
  * anyone on the port could call, and nothing but the Worker answers.
  */
 export async function startLocalWorker(options: {
@@ -60,11 +62,17 @@ export async function startLocalWorker(options: {
   };
   let mf = new Miniflare(miniflareOptions);
   const url = (await mf.ready).origin;
+  const durableObject = async <T>(binding: string, name: string): Promise<T> => {
+    const namespace = await mf.getDurableObjectNamespace(binding, WORKER_NAME);
+    return namespace.get(namespace.idFromName(name)) as unknown as T;
+  };
   return {
     url,
-    async tick() {
-      await (await mf.getWorker(WORKER_NAME)).scheduled({ cron: "* * * * *" });
+    async sweep() {
+      const sweeper = await durableObject<{ sweep(): Promise<string> }>("SWEEPER", "global");
+      return JSON.parse(await sweeper.sweep()) as Record<string, unknown>;
     },
+    durableObject,
     async restart() {
       await mf.dispose();
       mf = new Miniflare({ ...miniflareOptions, port: Number(new URL(url).port) });

@@ -1,4 +1,5 @@
 import { startVitest } from "vitest/node";
+import { checkLocalPostgres } from "../local/postgres.js";
 
 // `npm test`: vitest, with an exit status that reflects the run. The local stack's libraries
 // (Miniflare, wrangler) hook process exit, and vitest's own failing exit code was lost on the way.
@@ -11,6 +12,15 @@ interface TaskLike {
 
 function tests(tasks: TaskLike[]): TaskLike[] {
   return tasks.flatMap((task) => (task.type === "test" ? [task] : tests(task.tasks ?? [])));
+}
+
+// The suites start embedded Postgres clusters of their own: when none can start here, say why in
+// one line rather than in every suite's set-up.
+try {
+  await checkLocalPostgres();
+} catch (error) {
+  console.error(`npm test cannot run: ${(error as Error).message}`);
+  process.exit(1);
 }
 
 const vitest = await startVitest("test", process.argv.slice(2), { run: true, watch: false });

@@ -5,7 +5,7 @@ import { completedEventOf, lostRuns, reapLostRun } from "../ledger/index.js";
 import { queueDeliveries } from "../services/event-delivery.js";
 
 /** A sandbox younger than this may not be in the ledger yet. */
-const LEAK_MIN_AGE_MS = 60_000;
+export const LEAK_MIN_AGE_MS = 60_000;
 
 /**
  * Hard timeouts that hold when a runner dies: executions stuck in `running` past their deadline

@@ -25,6 +25,7 @@ export {
   recordAttempt,
   redeliverEvent,
 } from "./outbox.js";
+export { type OutstandingWork, outstandingWork } from "./outstanding.js";
 export { purgeExpiredInputs } from "./purge.js";
 export {
   type ExecutionRecord,

@@ -33,7 +33,7 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
   ) {
     throw new ApiError("unauthorized", "send X-Runledger-Key, X-Runledger-Timestamp and X-Runledger-Signature: v1=<hex HMAC-SHA256>");
   }
-  const { db, clock, secrets } = c.get("services");
+  const { db, clock, secrets, sweeps } = c.get("services");
   const now = clock.now();
   // In the documented order (README, "Calling it"): an unknown key, then the timestamp, then the signature.
   const key = await findKey(db, keyId);
@@ -65,20 +65,25 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
     idempotencyKey,
     expiresAt: new Date(now.getTime() + 2 * TOLERANCE_S * 1000),
   });
-  // The one exception: an exact resend of a submit with the Idempotency-Key its first use carried
-  // is answered by the idempotency rule (the same execution), so a network retry is always safe.
-  // A captured request resent with another or an added key is a replay: nothing runs.
-  const isSubmit = c.req.method === "POST" && url.pathname === "/v1/executions";
-  const idempotentResend = isSubmit && idempotencyKey !== null && use.boundIdempotencyKey === idempotencyKey;
-  if (!use.fresh && !idempotentResend) {
-    throw new ApiError(
-      "replayed_request",
-      "this signature was already used; sign each request afresh (use the millisecond timestamp form to send more than one a second)",
-    );
-  }
-  if (key.revokedAt) throw new ApiError("key_revoked", "this key has been revoked");
-  c.set("key", key);
+  try {
+    // The one exception: an exact resend of a submit with the Idempotency-Key its first use carried
+    // is answered by the idempotency rule (the same execution), so a network retry is always safe.
+    // A captured request resent with another or an added key is a replay: nothing runs.
+    const isSubmit = c.req.method === "POST" && url.pathname === "/v1/executions";
+    const idempotentResend = isSubmit && idempotencyKey !== null && use.boundIdempotencyKey === idempotencyKey;
+    if (!use.fresh && !idempotentResend) {
+      throw new ApiError(
+        "replayed_request",
+        "this signature was already used; sign each request afresh (use the millisecond timestamp form to send more than one a second)",
+      );
+    }
+    if (key.revokedAt) throw new ApiError("key_revoked", "this key has been revoked");
+    c.set("key", key);
 
-  assertJson(body);
-  await next();
+    assertJson(body);
+    await next();
+  } finally {
+    // Once the request's work is recorded, the sweeper watches it (and forgets this nonce later).
+    c.executionCtx.waitUntil(sweeps.wake());
+  }
 };

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { isFinalStatus } from "../../db/schema/enums.js";
 import { buildServices } from "../build-services.js";
 import type { Services } from "../context.js";
-import type { Env } from "../env.js";
+import { type Env, numberSetting } from "../env.js";
 import {
   claimExecution,
   completedEventOf,
@@ -23,7 +23,7 @@ import { executionView } from "../services/execution-view.js";
 import { actualCostMicros } from "../services/pricing.js";
 import { runExecution } from "../services/run-execution.js";
 import { openInputs } from "../services/run-inputs.js";
-import type { GovernorStub } from "./run-holders.js";
+import type { GovernorStub } from "./stubs.js";
 
 /** What the holder keeps in storage, so that an alarm on a fresh instance can finish its work. */
 interface HolderState {
@@ -40,7 +40,7 @@ interface HolderState {
   keepUntil?: number;
 }
 
-/** While a run goes, its alarm fires this often: proof of life, its slot renewed, the way back after an eviction. */
+/** While a run goes, its alarm fires this often (or every third of a lease, if sooner): proof of life, its slot renewed, the way back after an eviction. */
 const HEARTBEAT_MS = 10_000;
 /** While it waits for a slot, it asks the governor again this often, in case a grant went astray. */
 const WAITING_CHECK_MS = 30_000;
@@ -135,7 +135,7 @@ export class RunHolder extends DurableObject<Env> {
     const latest = await this.state();
     if (latest?.phase === "waiting") await this.ctx.storage.setAlarm(Date.now() + WAITING_CHECK_MS);
     else if (latest?.phase === "running") {
-      await this.ctx.storage.setAlarm(Math.min(Date.now() + HEARTBEAT_MS, latest.deadline ?? Number.POSITIVE_INFINITY));
+      await this.ctx.storage.setAlarm(Math.min(Date.now() + this.heartbeatMs, latest.deadline ?? Number.POSITIVE_INFINITY));
     }
   }
 
@@ -159,7 +159,7 @@ export class RunHolder extends DurableObject<Env> {
     const { executionId } = waiting;
     const running: HolderState = { ...waiting, phase: "running" };
     await this.saveState(running);
-    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    await this.ctx.storage.setAlarm(Date.now() + this.heartbeatMs);
     try {
       await this.withServices(async (services) => {
         const row = await loadExecution(services, executionId);
@@ -304,6 +304,10 @@ export class RunHolder extends DurableObject<Env> {
     const chunks = await this.ctx.storage.list<LiveEvent[]>({ prefix: "log:" });
     if (chunks.size === 0) return null;
     return EventLog.from([...chunks.values()].flat());
+  }
+
+  private get heartbeatMs(): number {
+    return Math.min(HEARTBEAT_MS, Math.floor(numberSetting(this.env, "SANDBOX_LEASE_MS") / 3));
   }
 
   private governor(): GovernorStub {

@@ -1,31 +1,5 @@
 import { describeForLog } from "../log.js";
-
-/** The run holder's RPC face (objects/run-holder.ts), as the rest of the Worker calls it. */
-export interface RunHolderStub {
-  start(executionId: string, keyId: string): Promise<void>;
-  granted(executionId: string): Promise<void>;
-  waitForFinal(timeoutMs: number): Promise<boolean>;
-  settled(executionId: string): Promise<void>;
-  fetch(request: Request): Promise<Response>;
-}
-
-/** What the Worker uses of the `RUN_HOLDERS` Durable Object namespace. */
-export interface RunHolderNamespace {
-  getByName(name: string): RunHolderStub;
-}
-
-/** The sandbox governor's RPC face (objects/sandbox-governor.ts). */
-export interface GovernorStub {
-  acquire(executionId: string, keyId: string): Promise<"granted" | "queued">;
-  renew(executionId: string): Promise<boolean>;
-  release(executionId: string): Promise<void>;
-  usage(): Promise<{ held: number; waiting: number; max: number }>;
-}
-
-/** What the Worker uses of the `SANDBOX_GOVERNOR` Durable Object namespace: one object, `global`. */
-export interface GovernorNamespace {
-  getByName(name: string): GovernorStub;
-}
+import type { RunHolderNamespace } from "./stubs.js";
 
 /**
  * The run holders, one Durable Object per execution: the runs consumer hands each execution to

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.js";
+import { type Env, numberSetting } from "../env.js";
 import { describeForLog } from "../log.js";
-import type { RunHolderNamespace } from "./run-holders.js";
+import type { RunHolderNamespace } from "./stubs.js";
 
 /** A slot held by a run: it lapses unless renewed, so a dead holder's slot comes back. */
 interface Lease {
@@ -23,8 +23,6 @@ interface GovernorState {
 
 export type Decision = "granted" | "queued";
 
-/** A lease outlives its holder's last heartbeat (every 10 s) by this much. */
-export const LEASE_MS = 60_000;
 const RATE_WINDOW_MS = 1000;
 
 /**
@@ -43,7 +41,7 @@ export class SandboxGovernor extends DurableObject<Env> {
     const now = Date.now();
     const lease = state.leases[executionId];
     if (lease) {
-      lease.until = now + LEASE_MS;
+      lease.until = now + this.leaseMs;
     } else {
       const queue = state.waiting[keyId] ?? [];
       state.waiting[keyId] = queue;
@@ -64,7 +62,7 @@ export class SandboxGovernor extends DurableObject<Env> {
     const state = await this.load();
     const lease = state.leases[executionId];
     if (!lease) return false;
-    lease.until = Date.now() + LEASE_MS;
+    lease.until = Date.now() + this.leaseMs;
     await this.save(state, Date.now());
     return true;
   }
@@ -108,7 +106,7 @@ export class SandboxGovernor extends DurableObject<Env> {
       const executionId = keyId ? state.waiting[keyId]?.shift() : undefined;
       if (!keyId || !executionId) break;
       if (state.waiting[keyId]?.length === 0) delete state.waiting[keyId];
-      state.leases[executionId] = { keyId, until: now + LEASE_MS };
+      state.leases[executionId] = { keyId, until: now + this.leaseMs };
       state.lastKey = keyId;
       state.grants.push(now);
       granted.push(executionId);
@@ -131,11 +129,16 @@ export class SandboxGovernor extends DurableObject<Env> {
   }
 
   private get maxSandboxes(): number {
-    return positive(this.env.MAX_SANDBOXES, 20);
+    return numberSetting(this.env, "MAX_SANDBOXES");
   }
 
   private get maxCreatesPerSecond(): number {
-    return positive(this.env.MAX_CREATES_PER_SECOND, 1);
+    return numberSetting(this.env, "MAX_CREATES_PER_SECOND");
+  }
+
+  /** A lease outlives its holder's last heartbeat by at least two beats. */
+  private get leaseMs(): number {
+    return numberSetting(this.env, "SANDBOX_LEASE_MS");
   }
 
   private async load(): Promise<GovernorState> {
@@ -166,9 +169,4 @@ function nextKey(state: GovernorState): string | null {
 
 function countWaiting(state: GovernorState): number {
   return Object.values(state.waiting).reduce((sum, queue) => sum + queue.length, 0);
-}
-
-function positive(value: unknown, fallback: number): number {
-  const number = Number(value);
-  return Number.isInteger(number) && number > 0 ? number : fallback;
 }

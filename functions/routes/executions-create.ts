@@ -90,7 +90,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
       c.header("Idempotent-Replayed", "true");
       return c.json(executionView(row), 200);
     }
-    // The execution is recorded: if the queue fails now, the cron re-queues it within a minute,
+    // The execution is recorded: if the queue fails now, a sweep re-queues it within a minute or two,
     // so the caller is still told it was accepted (and will not submit, and pay, twice).
     await queue
       .send({ executionId: row.id, keyId: row.keyId })

@@ -7,7 +7,7 @@ import { errorResponses } from "../schemas/error.js";
 export const healthzRoute = createRoute({
   method: "get",
   path: "/healthz",
-  summary: "Liveness, including the database",
+  summary: "Health, including the database (a query: it wakes a database that scaled to zero; /livez does not)",
   responses: {
     200: {
       description: "Up",

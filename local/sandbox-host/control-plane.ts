@@ -65,9 +65,15 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
   const template = registry.templates.get(body.templateID);
   if (!template) return sendApiError(res, 404, `template '${body.templateID}' not found`);
   if (registry.size >= registry.maxSandboxes) {
-    return sendApiError(res, 429, `You have reached the maximum number of concurrent sandboxes (${registry.maxSandboxes})`);
+    registry.counts.refused += 1;
+    return sendApiError(
+      res,
+      429,
+      `you have reached the maximum number of concurrent E2B sandboxes (${registry.maxSandboxes}). If you need more, please visit 'https://e2b.dev/docs/billing'`,
+    );
   }
   if (!registry.admitCreate()) {
+    registry.counts.refused += 1;
     return sendApiError(res, 429, "Rate limit exceeded: too many sandboxes created in the last second", { "retry-after": "1" });
   }
   const allow = body.allow_internet_access;

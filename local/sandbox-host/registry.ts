@@ -17,6 +17,8 @@ export class SandboxRegistry {
   private readonly warm = new Map<string, Machine[]>();
   private starting = 0;
   private recentCreates: number[] = [];
+  /** Creates refused for the cap or the rate, and the most sandboxes alive (or starting) at once. */
+  readonly counts = { refused: 0, peak: 0 };
 
   constructor(
     readonly templates: Templates,
@@ -48,6 +50,7 @@ export class SandboxRegistry {
   async create(spec: MachineSpec, options: SandboxOptions): Promise<Sandbox> {
     const machine = this.takeMachine(spec);
     this.starting += 1;
+    this.counts.peak = Math.max(this.counts.peak, this.size);
     try {
       await machine.ready;
     } finally {

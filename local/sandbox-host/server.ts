@@ -41,7 +41,17 @@ export interface SandboxHost {
   port: number;
   isolation: Isolation;
   registry: SandboxRegistry;
+  /** What the host has served so far (also `GET /_local/stats`, with the API key). */
+  stats(): HostStats;
   close(): Promise<void>;
+}
+
+export interface HostStats {
+  /** Requests of the E2B API and of sandboxes: every call a provider would see. */
+  requests: number;
+  alive: number;
+  peak: number;
+  refused: number;
 }
 
 /** Starts the E2B-compatible host on 127.0.0.1: control plane and sandbox traffic on one port. */
@@ -62,9 +72,16 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
   });
   const faults = new Faults(options.faults ?? false);
   const keepaliveMs = options.keepaliveMs ?? 5000;
+  let requests = 0;
+  const stats = (): HostStats => ({ requests, alive: registry.size, peak: registry.counts.peak, refused: registry.counts.refused });
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname === "/_local/stats") {
+      if (!apiKeyAccepted(req.headers["x-api-key"], options.apiKey)) return sendApiError(res, 401, "Invalid API key");
+      return sendJson(res, 200, stats());
+    }
+    requests += 1;
     const sandboxId = req.headers["e2b-sandbox-id"];
     if (typeof sandboxId === "string") {
       const sandbox = registry.get(sandboxId);
@@ -103,6 +120,7 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
     port,
     isolation,
     registry,
+    stats,
     async close() {
       await registry.killAll();
       isolation.close();

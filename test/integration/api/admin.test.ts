@@ -69,10 +69,13 @@ describe("admin keys", () => {
 });
 
 describe("open routes", () => {
-  test("healthz checks the database; openapi.json describes every route", async () => {
+  test("healthz checks the database, livez the Worker alone; openapi.json describes every route", async () => {
     const health = await fetch(`${apiUrl()}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok", database: "ok" });
+    const live = await fetch(`${apiUrl()}/livez`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: "ok" });
     const spec = (await (await fetch(`${apiUrl()}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toBe("3.1.0");
     expect(Object.keys(spec.paths).sort()).toEqual(
@@ -86,6 +89,7 @@ describe("open routes", () => {
         "/dashboard/{key_id}",
         "/docs",
         "/healthz",
+        "/livez",
         "/openapi.json",
         "/v1/budget",
         "/v1/costs",

@@ -119,9 +119,9 @@ describe("consumer faults", () => {
         await postgres("stop");
         await new Promise((resolve) => setTimeout(resolve, 6000));
         await postgres("start");
-        // Past its deadline and the reaper's grace, the cron ends it.
+        // Past its deadline and the reaper's grace, a sweep ends it.
         await new Promise((resolve) => setTimeout(resolve, 4000));
-        await fetch(`${inject("controlUrl")}/cron`, { method: "POST" });
+        await fetch(`${inject("controlUrl")}/sweep`, { method: "POST" });
         const execution = await waitForFinal(client, submitted.body.id, 30_000);
         expect(execution.status, JSON.stringify(execution)).toBe("error");
         expect(execution.result?.error?.value).toContain("interrupted");
@@ -165,6 +165,9 @@ describe("database faults", () => {
       for (let i = 0; i < 10; i++) await submit(i);
       await postgres("stop");
       try {
+        // Down, as a monitor sees it: /healthz says so; /livez never asks the database.
+        expect((await fetch(`${inject("apiUrl")}/healthz`)).status).toBe(503);
+        expect((await fetch(`${inject("apiUrl")}/livez`)).status).toBe(200);
         for (let i = 10; i < 20; i++) await submit(i);
       } finally {
         await postgres("start");

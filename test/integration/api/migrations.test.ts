@@ -27,7 +27,7 @@ const folders: string[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "runledger-migrations-"));
   postgres = await startLocalPostgres(dir, await freePort());
-  proxy = await startNeonProxy(postgres.url);
+  proxy = await startNeonProxy({ databaseUrl: postgres.url });
   neonConfig.webSocketConstructor = ws;
   handle = createDatabase({ databaseUrl: postgres.url, wsProxy: proxy.address });
 }, 120_000);

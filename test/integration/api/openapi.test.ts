@@ -69,6 +69,7 @@ const ROUTES: Record<string, string[]> = {
   "GET /admin/costs": ADMIN,
   "POST /admin/keys/{id}/dashboard-link": [...ADMIN, "not_found", "key_revoked"],
   "GET /healthz": ["unavailable", "internal"],
+  "GET /livez": [],
 };
 const PAGES = ["GET /openapi.json", "GET /docs", "GET /dashboard", "POST /dashboard", "GET /dashboard/{key_id}"];
 

@@ -12,7 +12,7 @@ import { openDatabase, sandboxesOf } from "./harness.js";
 import { seedKey, submitDirect } from "./ledger-fixture.js";
 import { MemoryQueue } from "./memory-queue.js";
 
-// A consumer that dies mid-run leaves an execution `running` and a sandbox alive: the cron's
+// A consumer that dies mid-run leaves an execution `running` and a sandbox alive: a sweep's
 // reaper and leak sweep end both. Real ledger, real sandbox host, an injected clock.
 let db: Database;
 let close: () => Promise<void>;

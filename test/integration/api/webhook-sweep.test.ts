@@ -12,7 +12,7 @@ import { seedKey, submitDirect } from "./ledger-fixture.js";
 import { MemoryQueue } from "./memory-queue.js";
 import { Receiver } from "./receiver.js";
 
-// A delivery whose queue message is lost is found by the cron's sweep, not lost: the real ledger,
+// A delivery whose queue message is lost is found by a sweep, not lost: the real ledger,
 // the real delivery code and a real receiver, with an injected clock instead of real minutes.
 let db: Database;
 let close: () => Promise<void>;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { expect, test } from "vitest";
-import { forgetExpiredRequests } from "../../../functions/jobs/maintenance.js";
+import { forgetExpiredRequests } from "../../../functions/jobs/sweep.js";
 import { newKey, openDatabase } from "./harness.js";
 
 // Replay and idempotency storage is bounded: each sweep forgets what has expired.
