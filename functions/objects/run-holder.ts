@@ -62,12 +62,15 @@ export class RunHolder extends DurableObject<Env> {
   private log: EventLog | null = null;
   private running: Promise<void> | null = null;
   private readonly waiters = new Set<() => void>();
+  /** The execution's row, read while it waits for a slot, so that a slot is not held for the read. */
+  private prefetched: Promise<ExecutionRecord | null> | null = null;
 
   /** Takes the execution on: asks for a slot, and runs it once granted; a second call does nothing. */
   async start(executionId: string, keyId: string): Promise<void> {
     if (this.running || (await this.state())) return;
     await this.saveState({ executionId, keyId, phase: "waiting" });
     await this.ctx.storage.setAlarm(Date.now() + WAITING_CHECK_MS);
+    this.prefetched = this.withServices((services) => loadExecution(services, executionId)).catch(() => null);
     await this.askForSlot(executionId, keyId);
   }
 
@@ -160,9 +163,13 @@ export class RunHolder extends DurableObject<Env> {
     const running: HolderState = { ...waiting, phase: "running" };
     await this.saveState(running);
     await this.ctx.storage.setAlarm(Date.now() + this.heartbeatMs);
+    let released: Promise<void> | null = null;
     try {
       await this.withServices(async (services) => {
-        const row = await loadExecution(services, executionId);
+        const prefetched = await this.prefetched;
+        this.prefetched = null;
+        // A row read while waiting may be stale: the claim checks the status again.
+        const row = prefetched?.status === "queued" ? prefetched : await loadExecution(services, executionId);
         if (row?.status !== "queued") {
           if (row && isFinalStatus(row.status)) await this.ended(executionId, row);
           return;
@@ -188,15 +195,17 @@ export class RunHolder extends DurableObject<Env> {
           if (record && isFinalStatus(record.status)) await this.ended(executionId, record);
           return;
         }
+        // The slot goes back as soon as the sandbox is gone, while the end is recorded.
+        released = ran.killed.then(() => this.governor().release(executionId));
         try {
           await retry(DATABASE_WRITES, () => finishExecution(services, executionId, ran.outcome));
           await this.finished(services, executionId);
         } finally {
-          await ran.killed;
+          await released;
         }
       });
     } finally {
-      await this.governor().release(executionId);
+      if (!released) await this.governor().release(executionId);
     }
   }
 
