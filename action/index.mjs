@@ -3,7 +3,7 @@
 // action/src/main.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { extname } from "node:path";
+import { extname, resolve as resolve2 } from "node:path";
 
 // functions/services/signing.ts
 var encoder = new TextEncoder();
@@ -144,11 +144,11 @@ function costsQueryString(query) {
   return queryString({ from: query.from, to: query.to, group_by: query.groupBy });
 }
 function sleep(ms, signal) {
-  return new Promise((resolve) => {
+  return new Promise((resolve3) => {
     const stop = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", stop);
-      resolve();
+      resolve3();
     };
     const timer = setTimeout(stop, ms);
     signal?.addEventListener("abort", stop, { once: true });
@@ -312,6 +312,23 @@ var RunledgerClient = class {
   }
 };
 
+// client/output-files.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+function saveOutputFiles(files, folder) {
+  const root = resolve(folder);
+  const written = [];
+  for (const file of files) {
+    const target = resolve(root, file.path);
+    const inside = relative(root, target);
+    if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) throw new Error(`refusing to write ${file.path} outside ${root}`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.encoding === "base64" ? Buffer.from(file.content, "base64") : file.content);
+    written.push(target);
+  }
+  return written;
+}
+
 // action/src/inputs.ts
 var ActionError = class extends Error {
 };
@@ -427,6 +444,9 @@ function executionBody() {
     env[line.slice(0, at).trim()] = line.slice(at + 1);
   }
   if (Object.keys(env).length) body.env = env;
+  const outputs = input("outputs").split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+  if (outputs.length) body.outputs = outputs;
+  if (input("internet")) body.internet = booleanInput("internet", true);
   return body;
 }
 async function submit(client, body, idempotencyKey) {
@@ -437,7 +457,7 @@ async function submit(client, body, idempotencyKey) {
       const transient = error instanceof RunledgerError && error.retryable;
       if (!transient || attempt >= 4) throw error;
       console.log(`${error.message}; retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 1e3));
+      await new Promise((resolve3) => setTimeout(resolve3, 2 ** attempt * 1e3));
     }
   }
 }
@@ -503,7 +523,14 @@ async function main() {
     console.log(`runledger execution ${execution.id}: ${execution.status}`);
   }
   const result = execution.result;
+  const files = result?.files ?? [];
+  const filesDir = files.length ? resolve2(process.env.GITHUB_WORKSPACE ?? ".", input("files-dir", "runledger-files")) : "";
+  if (filesDir) {
+    const written = saveOutputFiles(files, filesDir);
+    console.log(`wrote ${written.length} output file(s) under ${filesDir}${result?.truncated ? " (some did not fit)" : ""}`);
+  }
   setOutputs({
+    "files-dir": filesDir,
     "execution-id": execution.id,
     status: execution.status,
     "exit-code": result?.exit_code == null ? "" : String(result.exit_code),

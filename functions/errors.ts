@@ -8,6 +8,7 @@ export const errorStatus = {
   budget_exceeded: 402,
   key_revoked: 403,
   template_not_allowed: 403,
+  internet_not_allowed: 403,
   not_found: 404,
   idempotency_conflict: 409,
   execution_finished: 409,

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { extname } from "node:path";
+import { extname, resolve } from "node:path";
 import { isFinal, RunledgerClient, RunledgerError } from "../../client/client.js";
+import { saveOutputFiles } from "../../client/output-files.js";
 import type { Execution, ExecutionCreateInput } from "../../client/types.js";
 import { ActionError, booleanInput, input, integerInput, required } from "./inputs.js";
 import { appendSummary, escapeData, fenced, setOutputs, UntrustedLog } from "./workflow.js";
@@ -48,6 +49,12 @@ function executionBody(): ExecutionCreateInput {
     env[line.slice(0, at).trim()] = line.slice(at + 1);
   }
   if (Object.keys(env).length) body.env = env;
+  const outputs = input("outputs")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"));
+  if (outputs.length) body.outputs = outputs;
+  if (input("internet")) body.internet = booleanInput("internet", true);
   return body;
 }
 
@@ -124,7 +131,14 @@ async function main(): Promise<void> {
   }
 
   const result = execution.result;
+  const files = result?.files ?? [];
+  const filesDir = files.length ? resolve(process.env.GITHUB_WORKSPACE ?? ".", input("files-dir", "runledger-files")) : "";
+  if (filesDir) {
+    const written = saveOutputFiles(files, filesDir);
+    console.log(`wrote ${written.length} output file(s) under ${filesDir}${result?.truncated ? " (some did not fit)" : ""}`);
+  }
   setOutputs({
+    "files-dir": filesDir,
     "execution-id": execution.id,
     status: execution.status,
     "exit-code": result?.exit_code == null ? "" : String(result.exit_code),

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { basename, extname, isAbsolute, normalize } from "node:path";
 import { isFinal, type RunledgerClient } from "../client.js";
 import { RunledgerError } from "../errors.js";
-import { type ExecutionCreateInput, LANGUAGES, type Language } from "../types.js";
+import { saveOutputFiles } from "../output-files.js";
+import { type Execution, type ExecutionCreateInput, LANGUAGES, type Language } from "../types.js";
 import { integer, oneOf, pairs, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { keyClient } from "./config.js";
@@ -34,6 +35,12 @@ Options:
   -e, --env NAME=VALUE     an environment variable for the code (repeatable)
   -f, --file LOCAL[:PATH]  upload a local file next to the code, at PATH (default: LOCAL if it is
                            relative, else its name) under /home/user (repeatable)
+  -o, --outputs PATTERN    a glob under /home/user (out/*.csv, **/*.png) whose files come back in
+                           result.files when the code ends (repeatable, at most 16)
+      --into DIR           with --wait: write the files that came back under DIR, at their paths
+      --internet, --no-internet
+                           let the sandbox reach the internet, or give it no network at all
+                           (default: the key's internet_access)
       --template NAME      the sandbox template (deployment default otherwise)
       --webhook-url URL    deliver the final execution to URL, signed with the key's webhook secret
       --idempotency-key K  a retry with the same key and code answers the original execution
@@ -73,6 +80,20 @@ async function submit(client: RunledgerClient, body: ExecutionCreateInput, wait:
   }
 }
 
+/** Writes the run's output files under `into`, or says on stderr that there are some to save. */
+function saveOrMention(finished: Execution, into: string | undefined): void {
+  const files = finished.result?.files ?? [];
+  if (files.length === 0) return;
+  if (!into) {
+    process.stderr.write(`runledger: ${files.length} output file(s) came back; add --into DIR to save them\n`);
+    return;
+  }
+  const written = saveOutputFiles(files, into);
+  process.stderr.write(
+    `runledger: wrote ${written.length} file(s) under ${into}${finished.result?.truncated ? " (some did not fit)" : ""}\n`,
+  );
+}
+
 export const runCommand: Command = {
   name: "run",
   summary: "run a file or standard input in a sandbox",
@@ -83,6 +104,10 @@ export const runCommand: Command = {
       timeout: { type: "string", short: "t" },
       env: { type: "string", short: "e", multiple: true },
       file: { type: "string", short: "f", multiple: true },
+      outputs: { type: "string", short: "o", multiple: true },
+      into: { type: "string" },
+      internet: { type: "boolean" },
+      "no-internet": { type: "boolean" },
       template: { type: "string" },
       "webhook-url": { type: "string" },
       "idempotency-key": { type: "string" },
@@ -100,6 +125,11 @@ export const runCommand: Command = {
     if (timeout !== undefined) body.timeout_ms = timeout;
     if (values.env) body.env = pairs(values.env, "--env");
     if (values.file) body.files = values.file.map(fileEntry);
+    if (values.outputs) body.outputs = values.outputs;
+    if (values.internet && values["no-internet"]) throw usageError("--internet and --no-internet contradict each other");
+    if (values.internet) body.internet = true;
+    if (values["no-internet"]) body.internet = false;
+    if (values.into && !values.wait) throw usageError("--into needs --wait: the files come back when the run ends");
     if (values.template) body.template = values.template;
     if (values["webhook-url"]) body.webhook_url = values["webhook-url"];
 
@@ -133,6 +163,7 @@ export const runCommand: Command = {
       if (values.json) printJson(finished);
       else if (isFinal(submitted)) printResult(finished);
       else printEnding(finished);
+      saveOrMention(finished, values.into);
       return exitCodeFor(finished.status);
     } finally {
       spinner.stop();

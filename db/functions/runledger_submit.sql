@@ -67,9 +67,9 @@ BEGIN
   END IF;
 
   INSERT INTO executions (id, key_id, status, language, template, timeout_ms, code, env, files, inputs_ciphertext, metadata,
-      webhook_url, created_at, period_start, rate_picos_per_second, reserved_micros)
+      internet, outputs, webhook_url, created_at, period_start, rate_picos_per_second, reserved_micros)
     SELECT r.id, r.key_id, r.status, r.language, r.template, r.timeout_ms, r.code, r.env, r.files, r.inputs_ciphertext, r.metadata,
-      r.webhook_url, r.created_at, r.period_start, r.rate_picos_per_second, r.reserved_micros
+      r.internet, r.outputs, r.webhook_url, r.created_at, r.period_start, r.rate_picos_per_second, r.reserved_micros
     FROM jsonb_populate_record(NULL::executions, p_execution) AS r;
 
   IF p_idempotency_key IS NOT NULL THEN

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { EXECUTION_STATUSES } from "./enums.js";
 import { keys } from "./keys.js";
 
@@ -7,6 +7,15 @@ export interface ExecutionFile {
   path: string;
   content: string;
   encoding: "utf8" | "base64";
+}
+
+/** A file the run left behind that matched one of its `outputs` patterns. */
+export interface OutputFile {
+  /** Relative to /home/user. */
+  path: string;
+  size: number;
+  encoding: "utf8" | "base64";
+  content: string;
 }
 
 export interface ExecutionResult {
@@ -17,6 +26,8 @@ export interface ExecutionResult {
   error: { name: string; value: string; traceback: string } | null;
   exit_code: number | null;
   truncated: boolean;
+  /** Absent from runs recorded before output files existed. */
+  files?: OutputFile[];
 }
 
 /** The ledger: one row per execution, from submit to settlement. */
@@ -41,6 +52,10 @@ export const executions = pgTable(
     /** When `code` and the inputs were erased, the retention period after the execution finished. */
     inputsPurgedAt: timestamp("inputs_purged_at", { withTimezone: true, precision: 3 }),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull(),
+    /** Whether the sandbox may reach the internet: the request's `internet`, else its key's `internet_access`. */
+    internet: boolean("internet").notNull().default(true),
+    /** Glob patterns under /home/user whose files come back in `result.files`. */
+    outputs: jsonb("outputs").$type<string[]>().notNull().default([]),
     /** Where its final event goes; the event itself is in the outbox (`events`) once it is owed. */
     webhookUrl: text("webhook_url"),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),

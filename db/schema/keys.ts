@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /** API keys: who may call, with what budget and limits. Secrets are AES-GCM ciphertexts. */
 export const keys = pgTable(
@@ -17,6 +17,8 @@ export const keys = pgTable(
     maxConcurrency: integer("max_concurrency").notNull(),
     /** Templates this key may use; null means all. */
     templates: text("templates").array(),
+    /** Whether this key's runs may reach the internet (E2B's default is yes). */
+    internetAccess: boolean("internet_access").notNull().default(true),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
   },

@@ -46,6 +46,8 @@ export async function submitExecution(
     inputsCiphertext: await sealInputs(secrets, id, { env: input.env, files: input.files }),
     inputsPurgedAt: null,
     metadata: input.metadata,
+    internet: input.internet ?? key.internetAccess,
+    outputs: input.outputs,
     webhookUrl: input.webhook_url ?? null,
     createdAt: now,
     startedAt: null,

@@ -19,6 +19,6 @@ export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!isAdminToken(c, bearerToken(c.req.header("authorization")))) {
     throw new ApiError("unauthorized", "send Authorization: Bearer <admin token>");
   }
-  assertJson(c.get("rawBody"));
+  assertJson(c.get("rawBody"), c.req.url);
   await next();
 };

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
+import { findUnsafeText } from "../text.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Request headers, all together: generous for signatures and idempotency keys, small for abuse. */
@@ -61,12 +62,21 @@ async function readCapped(request: Request): Promise<Uint8Array> {
   return body;
 }
 
-/** A body, when there is one, must be UTF-8 JSON: checked once the caller is known. */
-export function assertJson(body: Uint8Array): void {
+/**
+ * A body, when there is one, must be UTF-8 JSON, and no string of the request (in the body or
+ * the query) may hold a NUL or a lone surrogate: checked once the caller is known.
+ */
+export function assertJson(body: Uint8Array, url: string): void {
+  const query = Object.fromEntries(new URL(url).searchParams);
+  const unsafeInQuery = findUnsafeText(query);
+  if (unsafeInQuery) throw new ApiError("invalid_request", "the request does not match the schema", [unsafeInQuery]);
   if (body.length === 0) return;
+  let parsed: unknown;
   try {
-    JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
   } catch {
     throw new ApiError("invalid_json", "the body is not valid JSON");
   }
+  const unsafe = findUnsafeText(parsed);
+  if (unsafe) throw new ApiError("invalid_request", "the request does not match the schema", [unsafe]);
 }

@@ -80,7 +80,7 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (key.revokedAt) throw new ApiError("key_revoked", "this key has been revoked");
     c.set("key", key);
 
-    assertJson(body);
+    assertJson(body, c.req.url);
     await next();
   } finally {
     // Once the request's work is recorded, the sweeper watches it (and forgets this nonce later).

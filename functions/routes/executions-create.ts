@@ -44,6 +44,7 @@ export const createExecutionRoute = createRoute({
       ...signedRouteErrors,
       "invalid_request",
       "template_not_allowed",
+      "internet_not_allowed",
       "idempotency_conflict",
       "budget_exceeded",
       "concurrency_limit",
@@ -64,6 +65,9 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     const template = input.template ?? config.DEFAULT_TEMPLATE;
     if (key.templates && !key.templates.includes(template)) {
       throw new ApiError("template_not_allowed", `this key may use only: ${key.templates.join(", ")}`);
+    }
+    if (input.internet === true && !key.internetAccess) {
+      throw new ApiError("internet_not_allowed", "this key's runs may not reach the internet; send internet: false, or leave it out");
     }
     const spec = pricing.templates[template];
     if (!spec) throw invalidField("template", `unknown template; known: ${Object.keys(pricing.templates).join(", ")}`);

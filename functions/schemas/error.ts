@@ -24,6 +24,7 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   budget_exceeded: "the budget does not cover this execution's reserve",
   key_revoked: "this key has been revoked",
   template_not_allowed: "this key may not use that template",
+  internet_not_allowed: "this key's runs may not reach the internet",
   not_found: "no such resource",
   idempotency_conflict: "this Idempotency-Key was used with another body",
   execution_finished: "the execution has already finished",

@@ -23,6 +23,13 @@ export function decodedSize(file: z.infer<typeof zFile>): number {
   return Math.floor((clean.length * 3) / 4);
 }
 
+/** A glob relative to /home/user: `*`, `?`, `[…]` and `**`; never absolute, never `..`. */
+const zOutputPattern = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), { message: "must be relative to /home/user, without '..'" });
+
 export const zExecutionCreate = z
   .strictObject({
     code: z
@@ -51,10 +58,27 @@ export const zExecutionCreate = z
       .record(z.string().max(64), z.string().max(512))
       .refine((m) => Object.keys(m).length <= 16, { message: "at most 16 entries" })
       .default({}),
+    internet: z.boolean().optional().openapi({
+      description: "whether the sandbox may reach the internet (never the machine that runs runledger); default: the key's internet_access",
+    }),
+    outputs: z
+      .array(zOutputPattern)
+      .max(16)
+      .default([])
+      .openapi({ description: "glob patterns under /home/user whose files come back in result.files", example: ["out/*.csv"] }),
   })
   .openapi("ExecutionCreate");
 
 export type ExecutionCreate = z.infer<typeof zExecutionCreate>;
+
+export const zOutputFile = z
+  .object({
+    path: z.string().openapi({ description: "relative to /home/user" }),
+    size: z.number().int(),
+    encoding: z.enum(["utf8", "base64"]),
+    content: z.string(),
+  })
+  .openapi("OutputFile");
 
 export const zExecutionResult = z
   .object({
@@ -65,6 +89,7 @@ export const zExecutionResult = z
     error: z.object({ name: z.string(), value: z.string(), traceback: z.string() }).nullable(),
     exit_code: z.number().int().nullable(),
     truncated: z.boolean(),
+    files: z.array(zOutputFile).openapi({ description: "the files that matched `outputs` (at most 32, within the results cap)" }),
   })
   .openapi("ExecutionResult");
 
@@ -75,6 +100,7 @@ export const zExecution = z
     language: z.enum(LANGUAGES),
     template: z.string(),
     timeout_ms: z.number().int(),
+    internet: z.boolean(),
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),
     started_at: z.string().nullable(),

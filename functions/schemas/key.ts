@@ -24,6 +24,7 @@ export const zKeyCreate = z
       .default(300_000),
     max_concurrency: z.number().int().min(1).max(1000).default(10),
     templates: zTemplates.optional(),
+    internet_access: z.boolean().default(true).openapi({ description: "whether this key's runs may reach the internet" }),
   })
   .openapi("KeyCreate");
 
@@ -41,6 +42,7 @@ export const zKeyPatch = z
     max_concurrency: z.number().int().min(1).max(1000).optional(),
     /** An empty list is not allowed; to allow every template again, send the string "all". */
     templates: z.union([zTemplates, z.literal("all")]).optional(),
+    internet_access: z.boolean().optional(),
   })
   .openapi("KeyPatch");
 
@@ -53,6 +55,7 @@ export const zKey = z
     max_timeout_ms: z.number().int(),
     max_concurrency: z.number().int(),
     templates: z.array(z.string()).nullable(),
+    internet_access: z.boolean(),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
   })

@@ -12,6 +12,7 @@ export function executionView(row: ExecutionRecord): Execution {
     language: row.language as Execution["language"],
     template: row.template,
     timeout_ms: row.timeoutMs,
+    internet: row.internet,
     metadata: row.metadata,
     created_at: row.createdAt.toISOString(),
     started_at: iso(row.startedAt),
@@ -28,6 +29,7 @@ export function executionView(row: ExecutionRecord): Execution {
       error: row.result.error,
       exit_code: row.result.exit_code,
       truncated: row.result.truncated,
+      files: row.result.files ?? [],
     },
     webhook: row.webhook,
   };

@@ -19,6 +19,7 @@ export function keyView(row: KeyRow): Key {
     max_timeout_ms: row.maxTimeoutMs,
     max_concurrency: row.maxConcurrency,
     templates: row.templates,
+    internet_access: row.internetAccess,
     created_at: row.createdAt.toISOString(),
     revoked_at: row.revokedAt ? row.revokedAt.toISOString() : null,
   };
@@ -40,6 +41,7 @@ export async function createKey(db: Database, box: SecretBox, input: KeyCreate, 
       maxTimeoutMs: input.max_timeout_ms,
       maxConcurrency: input.max_concurrency,
       templates: input.templates ?? null,
+      internetAccess: input.internet_access,
       createdAt: clock.now(),
     })
     .returning();
@@ -70,6 +72,7 @@ export async function patchKey(db: Database, id: string, patch: KeyPatch): Promi
   if (patch.max_timeout_ms !== undefined) changes.maxTimeoutMs = patch.max_timeout_ms;
   if (patch.max_concurrency !== undefined) changes.maxConcurrency = patch.max_concurrency;
   if (patch.templates !== undefined) changes.templates = patch.templates === "all" ? null : patch.templates;
+  if (patch.internet_access !== undefined) changes.internetAccess = patch.internet_access;
   if (Object.keys(changes).length === 0) return getKey(db, id);
   const [row] = await db.update(keys).set(changes).where(eq(keys.id, id)).returning();
   if (!row) throw new ApiError("not_found", `no key ${id}`);

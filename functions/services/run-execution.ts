@@ -2,8 +2,11 @@ import type { ExecutionResult, ExecutionRow } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
 import { type Outcome, SANDBOX_GRACE_MS } from "../ledger/index.js";
 import { backoffMs, retry, SANDBOX_CAPACITY, SANDBOX_CREATES, SANDBOX_KILLS, type Sleep, sleep } from "../retry.js";
+import { storableStrings, storableText } from "../text.js";
+import { outputFiles } from "./output-files.js";
 import { actualCostMicros } from "./pricing.js";
 import { type CodeOutcome, isCapacityRefusal, type OutputSink, type RunningSandbox, type SandboxProvider } from "./sandbox-provider.js";
+import { asScriptExit, withExitShim } from "./script-exit.js";
 
 export type RunServices = Pick<Services, "sandboxes" | "clock" | "config"> & { sleep?: Sleep };
 
@@ -69,7 +72,7 @@ export async function runExecution(row: ExecutionRow, services: RunServices, hoo
     const run =
       row.language === "bash"
         ? sandbox.runCommand(row.code, { envs: row.env, timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS, output: output.sink })
-        : sandbox.runCode(row.code, {
+        : sandbox.runCode(withExitShim(row.language, row.code), {
             language: row.language,
             envs: row.env,
             timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS,
@@ -81,29 +84,35 @@ export async function runExecution(row: ExecutionRow, services: RunServices, hoo
       status = "timed_out";
       run.catch(() => {});
     } else {
-      code = finished;
-      status = finished.error || finished.exitCode !== 0 ? "failed" : "succeeded";
+      code = row.language === "bash" ? finished : asScriptExit(finished);
+      status = code.error || code.exitCode !== 0 ? "failed" : "succeeded";
     }
   } catch (error) {
     // The sandbox broke under the run, or was killed by a cancel: the ledger keeps a cancel.
     status = "error";
     platformFailure = `the sandbox failed during the run: ${describe(error)}`;
   }
+  const results = capResults(storableStrings(code?.results ?? []), config.RESULTS_LIMIT_BYTES, output);
+  for (const kept of results) hooks.result?.(kept);
+  const files =
+    row.outputs.length > 0 && status !== "error"
+      ? await collectOutputs(sandbox, row.outputs, config.RESULTS_LIMIT_BYTES - JSON.stringify(results).length)
+      : { files: [], truncated: false };
   // Billed until the kill is sent: the sandbox does no more work for the caller after that. The
   // kill is confirmed while the outcome is recorded and the webhook sent, not before.
   const sandboxMs = Math.max(0, clock.now().getTime() - createdAt);
   const killed = killWithRetries(sandbox, wait);
-  const results = capResults(code?.results ?? [], config.RESULTS_LIMIT_BYTES, output);
-  for (const kept of results) hooks.result?.(kept);
-  const result: ExecutionResult = {
+  // Whatever bytes the code printed or returned, the ledger can hold them.
+  const result: ExecutionResult = storableStrings({
     stdout: output.text.stdout,
     stderr: output.text.stderr,
     text: code?.text ?? null,
     results,
     error: code?.error ?? (platformFailure ? { name: "PlatformError", value: platformFailure, traceback: "" } : null),
     exit_code: code ? code.exitCode : null,
-    truncated: output.truncated,
-  };
+    truncated: output.truncated || files.truncated,
+    files: files.files,
+  });
   const outcome: Outcome = {
     status,
     finishedAt: clock.now(),
@@ -123,7 +132,12 @@ async function createSandbox(
   wait: Sleep,
   hooks: RunHooks,
 ): Promise<{ sandbox: RunningSandbox; createdAt: number } | Extract<RunOutcome, { kind: "not_started" | "not_claimed" }>> {
-  const options = { template: row.template, timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS, metadata: { runledger_execution: row.id } };
+  const options = {
+    template: row.template,
+    timeoutMs: row.timeoutMs + SANDBOX_GRACE_MS,
+    metadata: { runledger_execution: row.id },
+    allowInternetAccess: row.internet,
+  };
   for (let refusals = 1; ; refusals++) {
     let createdAt = 0;
     try {
@@ -141,6 +155,16 @@ async function createSandbox(
       await wait(backoffMs(SANDBOX_CAPACITY, refusals));
       if (!(await hooks.stillWanted().catch(() => true))) return { kind: "not_claimed" };
     }
+  }
+}
+
+/** The files the run left that match its `outputs`, within what is left of the results cap; none (and `truncated`) if they cannot be read. */
+async function collectOutputs(sandbox: RunningSandbox, patterns: string[], budget: number) {
+  try {
+    return outputFiles(await sandbox.collectFiles(patterns, budget), budget);
+  } catch (error) {
+    console.error(`collecting the output files of sandbox ${sandbox.id} failed: ${describe(error)}`);
+    return { files: [], truncated: true };
   }
 }
 
@@ -170,8 +194,9 @@ class CappedOutput {
     private readonly accepted?: (stream: "stdout" | "stderr", text: string) => void,
   ) {}
 
-  private add(stream: "stdout" | "stderr", text: string): void {
+  private add(stream: "stdout" | "stderr", printed: string): void {
     if (this.truncated) return;
+    const text = storableText(printed);
     const bytes = this.encoder.encode(text);
     let kept = text;
     if (this.used + bytes.length > this.limit) {

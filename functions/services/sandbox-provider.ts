@@ -1,9 +1,18 @@
 import { Sandbox } from "@e2b/code-interpreter";
 import { CommandExitError, RateLimitError, ServiceBusyError } from "e2b";
+import { COLLECTOR, collectorEnv, type FoundFile, parseCollected } from "./output-files.js";
+
+export interface SandboxOptions {
+  template: string;
+  timeoutMs: number;
+  metadata: Record<string, string>;
+  /** false: no network at all. */
+  allowInternetAccess: boolean;
+}
 
 /** What runledger needs of a sandbox service. E2B implements it; so does the local sandbox host. */
 export interface SandboxProvider {
-  create(options: { template: string; timeoutMs: number; metadata: Record<string, string> }): Promise<RunningSandbox>;
+  create(options: SandboxOptions): Promise<RunningSandbox>;
   kill(sandboxId: string): Promise<boolean>;
   /** Running sandboxes that carry the metadata key `runledger_execution`. */
   listOwned(): Promise<Array<{ id: string; executionId: string; startedAt: Date }>>;
@@ -34,6 +43,8 @@ export interface RunningSandbox {
     options: { language: string; envs: Record<string, string>; timeoutMs: number; output: OutputSink },
   ): Promise<CodeOutcome>;
   runCommand(command: string, options: { envs: Record<string, string>; timeoutMs: number; output: OutputSink }): Promise<CodeOutcome>;
+  /** The files under /home/user matching the patterns (see output-files.ts), at most `maxBytes` of them read. */
+  collectFiles(patterns: string[], maxBytes: number): Promise<FoundFile[]>;
   kill(): Promise<boolean>;
 }
 
@@ -47,11 +58,12 @@ export interface E2bConnection {
 export class E2bSandboxProvider implements SandboxProvider {
   constructor(private readonly connection: E2bConnection) {}
 
-  async create(options: { template: string; timeoutMs: number; metadata: Record<string, string> }): Promise<RunningSandbox> {
+  async create(options: SandboxOptions): Promise<RunningSandbox> {
     const sandbox = await Sandbox.create(options.template, {
       ...this.connection,
       timeoutMs: options.timeoutMs,
       metadata: options.metadata,
+      allowInternetAccess: options.allowInternetAccess,
       requestTimeoutMs: 30_000,
     });
     return new E2bRunningSandbox(sandbox);
@@ -124,6 +136,11 @@ class E2bRunningSandbox implements RunningSandbox {
       if (error instanceof CommandExitError) return { text: null, results: [], error: null, exitCode: error.exitCode };
       throw error;
     }
+  }
+
+  async collectFiles(patterns: string[], maxBytes: number): Promise<FoundFile[]> {
+    const collected = await this.sandbox.commands.run(COLLECTOR, { envs: collectorEnv(patterns, maxBytes), timeoutMs: 60_000 });
+    return parseCollected(collected.stdout);
   }
 
   kill(): Promise<boolean> {

@@ -28,6 +28,9 @@ export class FakeSandboxes implements SandboxProvider {
       async writeFile() {},
       runCode: (_code, options) => provider.script(options.output),
       runCommand: (_code, options) => provider.script(options.output),
+      async collectFiles() {
+        return [];
+      },
       async kill() {
         if (provider.killFailures > 0) {
           provider.killFailures -= 1;

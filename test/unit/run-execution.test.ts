@@ -22,6 +22,8 @@ function execution(overrides: Partial<ExecutionRow> = {}): ExecutionRow {
     inputsCiphertext: null,
     inputsPurgedAt: null,
     metadata: {},
+    internet: true,
+    outputs: [],
     webhookUrl: null,
     createdAt: new Date(),
     startedAt: null,

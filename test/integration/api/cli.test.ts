@@ -155,6 +155,27 @@ describe("runledger run", () => {
     expect(ran.stdout).toBe("hi from bash\nuploaded\n");
   });
 
+  test("--outputs brings files back and --into writes them at their paths; --no-internet runs offline", async () => {
+    const { env } = await keyEnv();
+    writeFileSync(
+      join(scratch, "report.py"),
+      "import os\nos.makedirs('out', exist_ok=True)\nopen('out/a.csv','w').write('x,y\\n')\nopen('out/b.bin','wb').write(bytes([0,255]))\nprint(len(__import__('socket').if_nameindex()))\n",
+    );
+    const into = join(scratch, "results");
+    const ran = await runCli(["run", "report.py", "--wait", "--outputs", "out/*.csv", "-o", "out/*.bin", "--into", into, "--no-internet"], {
+      env,
+    });
+    expect(ran.code, show(ran)).toBe(0);
+    expect(ran.stdout).toBe("1\n");
+    expect(readFileSync(join(into, "out/a.csv"), "utf8")).toBe("x,y\n");
+    expect(readFileSync(join(into, "out/b.bin"))).toEqual(Buffer.from([0, 255]));
+    expect(ran.stderr).toContain("wrote 2 file(s)");
+    const unsaved = await runCli(["run", "-", "--wait", "-o", "*.txt"], { env, input: "open('n.txt','w').write('1')" });
+    expect(unsaved.stderr).toContain("1 output file(s) came back; add --into DIR");
+    const misused = await runCli(["run", "-", "--into", into], { env, input: "print(1)" });
+    expect(misused.code).toBe(2);
+  });
+
   test("without --wait: the queued execution as JSON, then `get` shows it finished", async () => {
     const { env, client } = await keyEnv();
     const submitted = await runCli(["run", "-"], { env, input: "print('later')" });

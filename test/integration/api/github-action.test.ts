@@ -45,7 +45,12 @@ async function runStep(inputs: Record<string, string>): Promise<StepResult> {
   const summaryFile = join(scratch, `summary-${steps}`);
   writeFileSync(outputFile, "");
   writeFileSync(summaryFile, "");
-  const env: Record<string, string> = { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, PATH: process.env.PATH ?? "" };
+  const env: Record<string, string> = {
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_WORKSPACE: scratch,
+    PATH: process.env.PATH ?? "",
+  };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const chunks: Array<{ text: string; at: number }> = [];
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -107,6 +112,20 @@ describe("the GitHub Action", () => {
     expect(step.outputs["execution-id"]).toMatch(/^exe_[0-9a-z]{24}$/);
     expect(step.outputs["cost-usd"]).toMatch(/^\d+\.\d{6}$/);
     expect(step.log).not.toContain("::error");
+  });
+
+  test("outputs: the files come back into the workspace folder files-dir names, given as an output", async () => {
+    const creds = await credentials();
+    const step = await runStep({
+      ...creds,
+      code: "import os\nos.makedirs('out')\nopen('out/summary.md','w').write('# done\\n')",
+      outputs: "out/*.md\n# a comment",
+      "files-dir": "artifacts",
+      internet: "false",
+    });
+    expect(step.code, show(step)).toBe(0);
+    expect(step.outputs["files-dir"]).toBe(join(scratch, "artifacts"));
+    expect(readFileSync(join(scratch, "artifacts", "out", "summary.md"), "utf8")).toBe("# done\n");
   });
 
   test("a failing run fails the step with ::error::, unless fail-on-error is false", async () => {

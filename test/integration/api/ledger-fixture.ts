@@ -14,7 +14,14 @@ export async function seedKey(db: Database, clock: Clock, budgetMicros = 1_000_0
   const created = await createKey(
     db,
     secrets,
-    { name: "fixture", budget_usd: budgetMicros, budget_period: period, max_timeout_ms: 300_000, max_concurrency: 100 },
+    {
+      name: "fixture",
+      budget_usd: budgetMicros,
+      budget_period: period,
+      max_timeout_ms: 300_000,
+      max_concurrency: 100,
+      internet_access: true,
+    },
     clock,
   );
   return { secrets, created, key: await getKey(db, created.id) };
@@ -37,6 +44,7 @@ export async function submitDirect(
     env: {},
     files: [],
     metadata: {},
+    outputs: [],
     ...input,
   };
   const box = secrets ?? (await SecretBox.fromBase64(randomBytes(32).toString("base64")));

@@ -33,6 +33,7 @@ const STATUS: Record<string, number> = {
   budget_exceeded: 402,
   key_revoked: 403,
   template_not_allowed: 403,
+  internet_not_allowed: 403,
   not_found: 404,
   idempotency_conflict: 409,
   execution_finished: 409,
@@ -50,7 +51,14 @@ const SIGNED = [...ADMIN, "timestamp_out_of_range", "replayed_request", "key_rev
 
 /** Every API route, with the error codes it may answer. */
 const ROUTES: Record<string, string[]> = {
-  "POST /v1/executions": [...SIGNED, "budget_exceeded", "template_not_allowed", "idempotency_conflict", "concurrency_limit"],
+  "POST /v1/executions": [
+    ...SIGNED,
+    "budget_exceeded",
+    "template_not_allowed",
+    "internet_not_allowed",
+    "idempotency_conflict",
+    "concurrency_limit",
+  ],
   "GET /v1/executions": SIGNED,
   "GET /v1/executions/{id}": [...SIGNED, "not_found"],
   "POST /v1/executions/{id}/cancel": [...SIGNED, "not_found", "execution_finished"],

@@ -35,6 +35,7 @@ async function runningExecution() {
   const sandbox = await sandboxes().create({
     template: "code-interpreter-v1",
     timeoutMs: 120_000,
+    allowInternetAccess: false,
     metadata: { runledger_execution: row.id },
   });
   await claimExecution({ db, clock }, row.id, sandbox.id);
@@ -76,6 +77,7 @@ test("a sandbox that no running execution owns is killed by the leak sweep; an o
   const orphan = await sandboxes().create({
     template: "code-interpreter-v1",
     timeoutMs: 120_000,
+    allowInternetAccess: false,
     metadata: { runledger_execution: "exe_000000000000000000000000" },
   });
   const services = { db, clock, sandboxes: sandboxes() } as unknown as Services;
