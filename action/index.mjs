@@ -141,7 +141,7 @@ function queryString(query) {
   return text ? `?${text}` : "";
 }
 function costsQueryString(query) {
-  return queryString({ from: query.from, to: query.to, group_by: query.groupBy });
+  return queryString({ from: query.from, to: query.to, group_by: query.groupBy, tag: query.tag });
 }
 function sleep(ms, signal) {
   return new Promise((resolve3) => {
@@ -222,6 +222,10 @@ var RunledgerClient = class {
   }
   redeliver(id) {
     return this.call("POST", `/v1/executions/${encodeURIComponent(id)}/redeliver`);
+  }
+  /** This key's events (execution webhooks, budget alerts), newest first, one page; pass `next_cursor` back as `cursor`. */
+  listEvents(query = {}) {
+    return this.call("GET", `/v1/events${queryString({ ...query })}`);
   }
   getBudget() {
     return this.call("GET", "/v1/budget");

@@ -6,6 +6,7 @@ import {
   type CostReport,
   type CostsQuery,
   type Delivery,
+  type Event,
   type Execution,
   type ExecutionCreateInput,
   type ExecutionList,
@@ -61,6 +62,7 @@ export interface RunOptions extends CreateExecutionOptions, WaitOptions {
 
 export interface ListExecutionsQuery {
   status?: ExecutionStatus;
+  tag?: string;
   limit?: number;
   cursor?: string;
 }
@@ -80,7 +82,7 @@ export function queryString(query: Record<string, string | number | undefined>):
 }
 
 export function costsQueryString(query: CostsQuery<string>): string {
-  return queryString({ from: query.from, to: query.to, group_by: query.groupBy });
+  return queryString({ from: query.from, to: query.to, group_by: query.groupBy, tag: query.tag });
 }
 
 /** Resolves after `ms`, or as soon as the signal aborts. */
@@ -190,6 +192,11 @@ export class RunledgerClient {
 
   redeliver(id: string): Promise<Execution> {
     return this.call<Execution>("POST", `/v1/executions/${encodeURIComponent(id)}/redeliver`);
+  }
+
+  /** This key's events (execution webhooks, budget alerts), newest first, one page; pass `next_cursor` back as `cursor`. */
+  listEvents(query: { limit?: number; cursor?: string } = {}): Promise<{ data: Event[]; next_cursor: string | null }> {
+    return this.call("GET", `/v1/events${queryString({ ...query })}`);
   }
 
   getBudget(): Promise<Budget> {

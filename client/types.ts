@@ -5,6 +5,7 @@ import type { zKeyCreate, zKeyPatch, zKeyWithSecrets, zRotated } from "../functi
 
 // Wire types, taken from the zod schemas that validate requests and shape answers.
 export type { ErrorCode } from "../functions/errors.js";
+export type { Event } from "../functions/schemas/event.js";
 export type { Execution } from "../functions/schemas/execution.js";
 export type { Key } from "../functions/schemas/key.js";
 export type { Budget, CostReport } from "../functions/schemas/money-reports.js";
@@ -57,4 +58,6 @@ export interface CostsQuery<G extends string = KeyGrouping> {
   /** Last UTC day, `YYYY-MM-DD`, inclusive. */
   to?: string;
   groupBy?: G;
+  /** Only executions with this tag. */
+  tag?: string;
 }

@@ -24,6 +24,7 @@ import { registerAdminDashboardLink } from "./routes/dashboard-link-admin.js";
 import { registerSelfDashboardLink } from "./routes/dashboard-link-self.js";
 import { registerDashboardSignIn } from "./routes/dashboard-sign-in.js";
 import { registerDashboardView } from "./routes/dashboard-view.js";
+import { registerListEvents } from "./routes/events-list.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
 import { registerListDeliveries } from "./routes/executions-deliveries.js";
@@ -58,6 +59,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerCancelExecution(app);
   registerListDeliveries(app);
   registerRedeliver(app);
+  registerListEvents(app);
   registerGetBudget(app);
   registerGetCosts(app);
   registerCreateKey(app);

@@ -3,7 +3,7 @@ import { integer, oneOf, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { keyClient } from "./config.js";
 import { EXIT, usageError } from "./exit.js";
-import { printHelp, printJson } from "./io.js";
+import { printHelp, printJson, table } from "./io.js";
 
 const STATUSES = EXECUTION_STATUSES;
 
@@ -30,12 +30,13 @@ export const getCommand: Command = {
   },
 };
 
-const listHelp = `Usage: runledger list [--status S] [--limit N] [--cursor C]
+const listHelp = `Usage: runledger list [--status S] [--tag TAG] [--limit N] [--cursor C]
 
 Prints a page of this key's executions, newest first, as JSON ({data, next_cursor}).
 
 Options:
       --status S   only executions in status S (queued, running, succeeded, failed, timed_out, canceled, error)
+      --tag TAG    only executions with this tag
       --limit N    1 to 100 (default 20)
       --cursor C   the next_cursor of an earlier page`;
 
@@ -46,13 +47,57 @@ export const listCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse("list", argv, {
       status: { type: "string" },
+      tag: { type: "string" },
       limit: { type: "string" },
       cursor: { type: "string" },
     });
     if (values.help) return printHelp(listHelp);
     if (positionals.length) throw usageError("list takes no arguments\nSee: runledger list --help");
     const status = oneOf(values.status, STATUSES, "--status");
-    printJson(await keyClient().listExecutions({ status, limit: integer(values.limit, "--limit"), cursor: values.cursor }));
+    printJson(
+      await keyClient().listExecutions({ status, tag: values.tag, limit: integer(values.limit, "--limit"), cursor: values.cursor }),
+    );
+    return EXIT.ok;
+  },
+};
+
+const eventsHelp = `Usage: runledger events [--limit N] [--cursor C] [--json]
+
+Lists this key's events, newest first: execution webhooks and budget alerts
+(budget.threshold_reached, budget.hourly_limit_reached), with how their delivery went.
+
+Options:
+      --limit N    1 to 100 (default 20)
+      --cursor C   the next_cursor of an earlier page
+      --json       the server's JSON ({data, next_cursor}) instead of a table`;
+
+export const eventsCommand: Command = {
+  name: "events",
+  summary: "this key's events (webhooks, budget alerts) and their delivery",
+  help: eventsHelp,
+  async run(argv) {
+    const { values, positionals } = parse("events", argv, {
+      limit: { type: "string" },
+      cursor: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (values.help) return printHelp(eventsHelp);
+    if (positionals.length) throw usageError("events takes no arguments\nSee: runledger events --help");
+    const page = await keyClient().listEvents({ limit: integer(values.limit, "--limit"), cursor: values.cursor });
+    if (values.json) return printJson(page);
+    const about = (data: Record<string, unknown>) =>
+      data.execution_id
+        ? String(data.execution_id)
+        : data.threshold_pct !== undefined
+          ? `${data.threshold_pct}% of $${data.limit_usd}`
+          : `$${data.limit_usd} an hour`;
+    console.log(
+      table([
+        ["created", "type", "about", "delivery", "attempts", "id"],
+        ...page.data.map((e) => [e.created_at, e.type, about(e.data), e.delivery.status, String(e.delivery.attempts), e.id]),
+      ]),
+    );
+    if (page.next_cursor) console.log(`more: runledger events --cursor ${page.next_cursor}`);
     return EXIT.ok;
   },
 };

@@ -20,7 +20,12 @@ Prints JSON. create shows the key's secret and webhook secret, and rotate the ne
 Limits:
       --max-timeout-ms MS     the longest timeout_ms a run may ask for (default 300000)
       --max-concurrency N     runs queued or running at once (default 10)
-      --template NAME         a template the key may use (repeatable; default all; update: "all" lifts the list)`;
+      --template NAME         a template the key may use (repeatable; default all; update: "all" lifts the list)
+      --hourly-limit USD      a second budget window over the current UTC hour (update: "none" removes it)
+      --events-url URL        where budget alerts go, signed like webhooks (update: "none" removes it)
+      --alert-at P,P,...      percents of the budget at which an alert fires, once each per period (default 80,100)
+      --internet-access, --no-internet-access
+                              whether the key's runs may reach the internet (default yes)`;
 
 const options = {
   name: { type: "string" },
@@ -29,6 +34,11 @@ const options = {
   "max-timeout-ms": { type: "string" },
   "max-concurrency": { type: "string" },
   template: { type: "string", multiple: true },
+  "hourly-limit": { type: "string" },
+  "events-url": { type: "string" },
+  "alert-at": { type: "string" },
+  "internet-access": { type: "boolean" },
+  "no-internet-access": { type: "boolean" },
 } as const;
 
 export const keysCommand: Command = {
@@ -46,6 +56,7 @@ export const keysCommand: Command = {
       max_concurrency: integer(values["max-concurrency"], "--max-concurrency"),
     };
     const period = oneOf(values.period, PERIODS, "--period");
+    const guardrails = guardrailOptions(values);
     const admin = () => adminClient();
     switch (action) {
       case "create": {
@@ -55,7 +66,9 @@ export const keysCommand: Command = {
         if (limits.max_concurrency !== undefined) body.max_concurrency = limits.max_concurrency;
         if (values.template?.includes("all")) throw usageError("keys create: leave out --template to allow every template");
         if (values.template) body.templates = values.template;
-        printJson(await admin().createKey(body));
+        if (guardrails.hourly_limit_usd === null || guardrails.events_url === null)
+          throw usageError("keys create: leave the option out instead of 'none'");
+        printJson(await admin().createKey({ ...body, ...guardrails } as KeyCreateInput));
         return EXIT.ok;
       }
       case "update": {
@@ -66,7 +79,7 @@ export const keysCommand: Command = {
         if (limits.max_timeout_ms !== undefined) patch.max_timeout_ms = limits.max_timeout_ms;
         if (limits.max_concurrency !== undefined) patch.max_concurrency = limits.max_concurrency;
         if (values.template) patch.templates = values.template.includes("all") ? "all" : values.template;
-        printJson(await admin().updateKey(id as string, patch));
+        printJson(await admin().updateKey(id as string, { ...patch, ...guardrails }));
         return EXIT.ok;
       }
       case "list":
@@ -86,3 +99,28 @@ export const keysCommand: Command = {
     }
   },
 };
+
+/** The money guardrails and the internet switch, as the admin API takes them; "none" is null (removed). */
+function guardrailOptions(values: {
+  "hourly-limit"?: string;
+  "events-url"?: string;
+  "alert-at"?: string;
+  "internet-access"?: boolean;
+  "no-internet-access"?: boolean;
+}): KeyPatchInput {
+  const settings: KeyPatchInput = {};
+  const orNone = (value: string) => (value === "none" ? null : value);
+  if (values["hourly-limit"] !== undefined) settings.hourly_limit_usd = orNone(values["hourly-limit"]);
+  if (values["events-url"] !== undefined) settings.events_url = orNone(values["events-url"]);
+  if (values["alert-at"] !== undefined) {
+    const percents = values["alert-at"].split(",").map((p) => p.trim());
+    if (!percents.every((p) => /^\d+$/.test(p)))
+      throw usageError(`--alert-at takes whole percents separated by commas, not '${values["alert-at"]}'`);
+    settings.alert_thresholds = percents.map(Number);
+  }
+  if (values["internet-access"] && values["no-internet-access"])
+    throw usageError("--internet-access and --no-internet-access contradict each other");
+  if (values["internet-access"]) settings.internet_access = true;
+  if (values["no-internet-access"]) settings.internet_access = false;
+  return settings;
+}

@@ -1,5 +1,5 @@
 import type { Command } from "./command.js";
-import { cancelCommand, getCommand, listCommand } from "./executions.js";
+import { cancelCommand, eventsCommand, getCommand, listCommand } from "./executions.js";
 import { CliError, describeError, EXIT } from "./exit.js";
 import { keysCommand } from "./keys.js";
 import { logsCommand } from "./logs.js";
@@ -15,6 +15,7 @@ const commands: Command[] = [
   cancelCommand,
   budgetCommand,
   costsCommand,
+  eventsCommand,
   verifyWebhookCommand,
   keysCommand,
 ];

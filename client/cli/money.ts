@@ -30,6 +30,12 @@ export const budgetCommand: Command = {
       ["reserved", `$${budget.reserved_usd}`],
       ["remaining", `$${budget.remaining_usd}`],
     ];
+    if (budget.hour) {
+      lines.push(
+        ["hour", `from ${budget.hour.period_start}: limit $${budget.hour.limit_usd}, spent $${budget.hour.spent_usd}`],
+        ["", `reserved $${budget.hour.reserved_usd}, remaining $${budget.hour.remaining_usd}`],
+      );
+    }
     console.log(lines.map(([name, value]) => `${name.padEnd(10)} ${value}`).join("\n"));
     return EXIT.ok;
   },
@@ -38,14 +44,16 @@ export const budgetCommand: Command = {
 const GROUPINGS = KEY_GROUPINGS;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-const costsHelp = `Usage: runledger costs [--group-by day|template|language|status] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--csv|--json]
-       runledger costs --all-keys [--group-by key|day|template] [...]
+const costsHelp = `Usage: runledger costs [--group-by day|template|language|status|tag] [--tag TAG] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--csv|--json]
+       runledger costs --all-keys [--group-by key|day|template|tag] [...]
 
 What this key spent on finished executions, by the UTC day they were created (default: this month, by day).
 
 Options:
-      --group-by G   day (default), template, language or status
-      --all-keys     admin: every key's spending (RUNLEDGER_ADMIN_TOKEN); group by key, day or template
+      --group-by G   day (default), template, language, status or tag (an execution counts under
+                     each of its tags, an untagged one under ""; the total counts it once)
+      --tag TAG      only executions with this tag
+      --all-keys     admin: every key's spending (RUNLEDGER_ADMIN_TOKEN); group by key, day, template or tag
       --from DAY     first UTC day, inclusive
       --to DAY       last UTC day, inclusive
       --csv          the rows as CSV, with a header line
@@ -53,11 +61,12 @@ Options:
 
 export const costsCommand: Command = {
   name: "costs",
-  summary: "what this key spent, grouped by day, template, language or status",
+  summary: "what this key spent, grouped by day, template, language, status or tag",
   help: costsHelp,
   async run(argv) {
     const { values, positionals } = parse("costs", argv, {
       "group-by": { type: "string" },
+      tag: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
       csv: { type: "boolean" },
@@ -71,7 +80,7 @@ export const costsCommand: Command = {
       const day = values[flag];
       if (day !== undefined && !DAY.test(day)) throw usageError(`--${flag} takes a day as YYYY-MM-DD, not '${day}'`);
     }
-    const range = { from: values.from, to: values.to };
+    const range = { from: values.from, to: values.to, tag: values.tag };
     let source: { getCosts(): Promise<CostReport>; getCostsCsv(): Promise<string> };
     if (values["all-keys"]) {
       const query: CostsQuery<AdminGrouping> = { ...range, groupBy: oneOf(values["group-by"], ADMIN_GROUPINGS, "--group-by") };

@@ -38,6 +38,9 @@ Options:
   -o, --outputs PATTERN    a glob under /home/user (out/*.csv, **/*.png) whose files come back in
                            result.files when the code ends (repeatable, at most 16)
       --into DIR           with --wait: write the files that came back under DIR, at their paths
+      --tag TAG            a label for reports and filters (repeatable, at most 8)
+      --fit-timeout        if the timeout's reservation does not fit the budget left, run with the
+                           largest whole-second timeout that does (timeout_policy fit)
       --internet, --no-internet
                            let the sandbox reach the internet, or give it no network at all
                            (default: the key's internet_access)
@@ -105,6 +108,8 @@ export const runCommand: Command = {
       env: { type: "string", short: "e", multiple: true },
       file: { type: "string", short: "f", multiple: true },
       outputs: { type: "string", short: "o", multiple: true },
+      tag: { type: "string", multiple: true },
+      "fit-timeout": { type: "boolean" },
       into: { type: "string" },
       internet: { type: "boolean" },
       "no-internet": { type: "boolean" },
@@ -126,6 +131,8 @@ export const runCommand: Command = {
     if (values.env) body.env = pairs(values.env, "--env");
     if (values.file) body.files = values.file.map(fileEntry);
     if (values.outputs) body.outputs = values.outputs;
+    if (values.tag) body.tags = values.tag;
+    if (values["fit-timeout"]) body.timeout_policy = "fit";
     if (values.internet && values["no-internet"]) throw usageError("--internet and --no-internet contradict each other");
     if (values.internet) body.internet = true;
     if (values["no-internet"]) body.internet = false;

@@ -20,8 +20,7 @@ BEGIN
     WHERE id = ANY (p_ids) AND status = 'queued'
     RETURNING *
   LOOP
-    PERFORM runledger_settle(v_row.key_id, v_row.period_start, v_row.reserved_micros, 0, v_row.created_at, v_row.template,
-      v_row.language, v_row.status, 0);
+    PERFORM runledger_settle(v_row);
     PERFORM runledger_owe_completed_event(v_row);
     RETURN NEXT v_row;
   END LOOP;

@@ -21,8 +21,7 @@ BEGIN
   IF NOT FOUND THEN
     RETURN;
   END IF;
-  PERFORM runledger_settle(v_row.key_id, v_row.period_start, v_row.reserved_micros, coalesce(v_row.cost_micros, 0),
-    v_row.created_at, v_row.template, v_row.language, v_row.status, coalesce(v_row.sandbox_ms, 0));
+  PERFORM runledger_settle(v_row);
   PERFORM runledger_owe_completed_event(v_row);
   RETURN NEXT v_row;
 END;

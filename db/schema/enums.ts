@@ -16,8 +16,8 @@ export const BUDGET_PERIODS = ["day", "month", "total"] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
 /** How `/v1/costs` groups, and how `/admin/costs` does. */
-export const KEY_GROUPINGS = ["day", "template", "language", "status"] as const;
-export const ADMIN_GROUPINGS = ["key", "day", "template"] as const;
+export const KEY_GROUPINGS = ["day", "template", "language", "status", "tag"] as const;
+export const ADMIN_GROUPINGS = ["key", "day", "template", "tag"] as const;
 export type KeyGrouping = (typeof KEY_GROUPINGS)[number];
 export type AdminGrouping = (typeof ADMIN_GROUPINGS)[number];
 

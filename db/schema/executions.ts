@@ -56,6 +56,10 @@ export const executions = pgTable(
     internet: boolean("internet").notNull().default(true),
     /** Glob patterns under /home/user whose files come back in `result.files`. */
     outputs: jsonb("outputs").$type<string[]>().notNull().default([]),
+    /** Labels for reports and filters, in the order given. */
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    /** The hour window this execution is charged to, when its key had an hourly limit at submit. */
+    hourStart: timestamp("hour_start", { withTimezone: true, precision: 3 }),
     /** Where its final event goes; the event itself is in the outbox (`events`) once it is owed. */
     webhookUrl: text("webhook_url"),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),
@@ -77,6 +81,7 @@ export const executions = pgTable(
     index("executions_key_created_idx").on(t.keyId, t.id),
     index("executions_active_idx").on(t.keyId).where(sql`${t.status} in ('queued', 'running')`),
     index("executions_inputs_retained_idx").on(t.finishedAt).where(sql`${t.inputsPurgedAt} is null`),
+    index("executions_tags_idx").using("gin", t.tags),
     check("executions_money_non_negative", sql`${t.reservedMicros} >= 0 and (${t.costMicros} is null or ${t.costMicros} >= 0)`),
   ],
 );

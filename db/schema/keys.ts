@@ -19,6 +19,12 @@ export const keys = pgTable(
     templates: text("templates").array(),
     /** Whether this key's runs may reach the internet (E2B's default is yes). */
     internetAccess: boolean("internet_access").notNull().default(true),
+    /** A second budget window over the current UTC hour; null: none. */
+    hourlyLimitMicros: bigint("hourly_limit_micros", { mode: "bigint" }),
+    /** Where the key's account events (budget alerts) go; null: nowhere. */
+    eventsUrl: text("events_url"),
+    /** Percents of the main budget at which `budget.threshold_reached` fires, once each per period. */
+    alertThresholds: integer("alert_thresholds").array().notNull().default(sql`'{80,100}'::integer[]`),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
   },

@@ -20,6 +20,7 @@ export {
   claimAttempt,
   completedEventOf,
   giveUpEvent,
+  listEvents,
   loadEvent,
   overdueEvents,
   recordAttempt,

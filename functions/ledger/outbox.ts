@@ -1,4 +1,4 @@
-import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import type { DeliveryStatus } from "../../db/schema/enums.js";
 import { type EventRow, events, webhookDeliveries } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
@@ -82,4 +82,24 @@ export async function giveUpEvent({ db }: Pick<Services, "db">, eventId: string)
     .update(events)
     .set({ status: "failed", nextAttemptAt: null })
     .where(and(eq(events.id, eventId), eq(events.status, "pending")));
+}
+
+/** A key's events, newest first, a page at a time; the cursor names the last one seen (its time and id). */
+export async function listEvents(
+  { db }: Pick<Services, "db">,
+  keyId: string,
+  options: { limit: number; cursor?: { createdAt: Date; id: string } },
+): Promise<{ rows: EventRow[]; next: { createdAt: Date; id: string } | null }> {
+  const conditions = [eq(events.keyId, keyId)];
+  const { cursor } = options;
+  if (cursor) conditions.push(sql`(${events.createdAt}, ${events.id}) < (${cursor.createdAt.toISOString()}::timestamptz, ${cursor.id})`);
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(...conditions))
+    .orderBy(desc(events.createdAt), desc(events.id))
+    .limit(options.limit + 1);
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return { rows: page, next: rows.length > options.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
 }

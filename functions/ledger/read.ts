@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, lt } from "drizzle-orm";
+import { and, arrayContains, desc, eq, getTableColumns, lt } from "drizzle-orm";
 import type { DeliveryStatus, ExecutionStatus } from "../../db/schema/enums.js";
 import { type EventRow, type ExecutionRow, events, executions } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
@@ -51,10 +51,11 @@ export async function loadExecution(deps: Reader, id: string): Promise<Execution
 export async function listExecutions(
   deps: Reader,
   keyId: string,
-  options: { status?: ExecutionStatus; limit: number; cursor?: string },
+  options: { status?: ExecutionStatus; tag?: string; limit: number; cursor?: string },
 ): Promise<{ rows: ExecutionRecord[]; nextCursor: string | null }> {
   const conditions = [eq(executions.keyId, keyId)];
   if (options.status) conditions.push(eq(executions.status, options.status));
+  if (options.tag) conditions.push(arrayContains(executions.tags, [options.tag]));
   if (options.cursor) conditions.push(lt(executions.id, options.cursor));
   const rows = await selectRecords(deps)
     .where(and(...conditions))

@@ -15,21 +15,37 @@ export interface NewExecution {
   ratePicosPerSecond: bigint;
   reserveMicros: bigint;
   idempotency: { key: string; requestHash: string } | null;
+  /** With `timeout_policy: "fit"`: the whole seconds of startup allowance each reservation adds. */
+  fitAllowanceSeconds: number | null;
 }
+
+export interface Submitted {
+  execution: ExecutionRecord;
+  replayed: boolean;
+  /** The budget alerts this submit set off, in the outbox: their first attempt is the caller's to queue. */
+  eventIds: string[];
+}
+
+type SubmitAnswer =
+  | { id: string; replayed: true }
+  | { id: string; timeout_ms: number; reserved_micros: string; hour_start: string | null; events: string[] }
+  | { refused: "hour"; limit: string; spent: string; reserved: string; required: string; events: string[] };
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * queued: a submit, decided in one round trip by `runledger_submit` under a lock on the key's
  * row, so one key's submits are decided one at a time. It answers a repeated idempotency key,
- * reserves the worst-case cost with one conditional statement, checks the concurrency cap and
- * inserts; a refusal raises and leaves nothing behind. `env` and `files` are sealed first.
+ * fits the timeout when asked, reserves the worst-case cost in the budget period and the hour
+ * window with one conditional statement each, checks the concurrency cap, inserts, and puts the
+ * budget alerts it set off in the outbox; a refusal leaves nothing behind but the hour's one
+ * alert. `env` and `files` are sealed first.
  */
 export async function submitExecution(
   { db, clock, secrets }: Pick<Services, "db" | "clock" | "secrets">,
   key: KeyRow,
   next: NewExecution,
-): Promise<{ execution: ExecutionRecord; replayed: boolean }> {
+): Promise<Submitted> {
   const now = clock.now();
   const { input } = next;
   const id = newExecutionId(now.getTime());
@@ -48,6 +64,8 @@ export async function submitExecution(
     metadata: input.metadata,
     internet: input.internet ?? key.internetAccess,
     outputs: input.outputs,
+    tags: input.tags,
+    hourStart: null,
     webhookUrl: input.webhook_url ?? null,
     createdAt: now,
     startedAt: null,
@@ -63,20 +81,41 @@ export async function submitExecution(
     result: null,
   };
   const idempotencyUntil = new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString();
-  let decided: string | undefined;
+  let answer: SubmitAnswer | undefined;
   try {
-    const result = await db.execute<{ id: string }>(
+    const result = await db.execute<{ answer: SubmitAnswer }>(
       sql`select runledger_submit(${JSON.stringify(executionToColumns(row))}::jsonb, ${key.budgetPeriod}, ${next.idempotency?.key ?? null},
-        ${next.idempotency?.requestHash ?? null}, ${idempotencyUntil}::timestamptz) as id`,
+        ${next.idempotency?.requestHash ?? null}, ${idempotencyUntil}::timestamptz, ${next.fitAllowanceSeconds}::integer) as answer`,
     );
-    decided = result.rows[0]?.id;
+    answer = result.rows[0]?.answer;
   } catch (error) {
     throw submitRefusal(error, next) ?? error;
   }
-  if (decided === row.id) return { execution: withWebhook(row, null), replayed: false };
-  const earlier = decided ? await loadExecution({ db }, decided) : null;
-  if (!earlier) throw new Error(`runledger_submit answered ${decided ?? "nothing"}, which is not an execution`);
-  return { execution: earlier, replayed: true };
+  if (!answer) throw new Error("runledger_submit answered nothing");
+  if ("refused" in answer) throw Object.assign(hourRefusal(answer), { eventIds: answer.events });
+  if ("replayed" in answer) {
+    const earlier = await loadExecution({ db }, answer.id);
+    if (!earlier) throw new Error(`runledger_submit answered ${answer.id}, which is not an execution`);
+    return { execution: earlier, replayed: true, eventIds: [] };
+  }
+  const submitted: ExecutionRow = {
+    ...row,
+    timeoutMs: answer.timeout_ms,
+    reservedMicros: BigInt(answer.reserved_micros),
+    hourStart: answer.hour_start ? new Date(answer.hour_start) : null,
+  };
+  return { execution: withWebhook(submitted, null), replayed: false, eventIds: answer.events };
+}
+
+/** The hour window's refusal: the same code as the period's, its own figures, `window: "hour"`. */
+function hourRefusal(answer: Extract<SubmitAnswer, { refused: "hour" }>): ApiError {
+  return new ApiError("budget_exceeded", "this execution's worst-case cost does not fit in what remains of the key's hourly limit", {
+    window: "hour",
+    limit_usd: microsToUsd(BigInt(answer.limit)),
+    spent_usd: microsToUsd(BigInt(answer.spent)),
+    reserved_usd: microsToUsd(BigInt(answer.reserved)),
+    required_usd: microsToUsd(BigInt(answer.required)),
+  });
 }
 
 /** The API error for a refusal raised by `runledger_submit`, or null for any other failure. */
@@ -90,12 +129,13 @@ function submitRefusal(error: unknown, next: NewExecution): ApiError | null {
     case "RL409":
       return new ApiError("idempotency_conflict", "this Idempotency-Key was used with a different request in the last 24 hours");
     case "RL402": {
-      const usage = JSON.parse(cause.detail ?? "{}") as { limit: string; spent: string; reserved: string };
+      const usage = JSON.parse(cause.detail ?? "{}") as { limit: string; spent: string; reserved: string; required?: string };
       return new ApiError("budget_exceeded", "this execution's worst-case cost does not fit in the key's remaining budget", {
+        window: "period",
         limit_usd: microsToUsd(BigInt(usage.limit)),
         spent_usd: microsToUsd(BigInt(usage.spent)),
         reserved_usd: microsToUsd(BigInt(usage.reserved)),
-        required_usd: microsToUsd(next.reserveMicros),
+        required_usd: microsToUsd(usage.required ? BigInt(usage.required) : next.reserveMicros),
       });
     }
     case "RL429":

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses, jsonContent } from "../schemas/error.js";
 import { zKeyCreate, zKeyWithSecrets } from "../schemas/key.js";
-import { createKey } from "../services/keys.js";
+import { createKey, eventsDestination } from "../services/keys.js";
 
 export const createKeyRoute = createRoute({
   method: "post",
@@ -18,7 +18,9 @@ export const createKeyRoute = createRoute({
 
 export function registerCreateKey(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createKeyRoute, async (c) => {
-    const { db, secrets, clock } = c.get("services");
-    return c.json(await createKey(db, secrets, c.req.valid("json"), clock), 201);
+    const services = c.get("services");
+    const input = c.req.valid("json");
+    if (input.events_url) input.events_url = await eventsDestination(services, input.events_url);
+    return c.json(await createKey(services.db, services.secrets, input, services.clock), 201);
   });
 }

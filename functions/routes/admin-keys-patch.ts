@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses, jsonContent } from "../schemas/error.js";
 import { zKey, zKeyIdParam, zKeyPatch } from "../schemas/key.js";
-import { keyView, patchKey } from "../services/keys.js";
+import { eventsDestination, keyView, patchKey } from "../services/keys.js";
 
 export const patchKeyRoute = createRoute({
   method: "patch",
@@ -14,7 +14,10 @@ export const patchKeyRoute = createRoute({
 });
 
 export function registerPatchKey(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(patchKeyRoute, async (c) =>
-    c.json(keyView(await patchKey(c.get("services").db, c.req.valid("param").id, c.req.valid("json"))), 200),
-  );
+  app.openapi(patchKeyRoute, async (c) => {
+    const services = c.get("services");
+    const patch = c.req.valid("json");
+    if (patch.events_url) patch.events_url = await eventsDestination(services, patch.events_url);
+    return c.json(keyView(await patchKey(services.db, c.req.valid("param").id, patch)), 200);
+  });
 }

@@ -1,11 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { isFinalStatus } from "../../db/schema/enums.js";
-import type { AppEnv } from "../context.js";
+import type { AppEnv, Services } from "../context.js";
 import { ApiError, invalidField } from "../errors.js";
 import { submitExecution } from "../ledger/index.js";
 import { describeForLog } from "../log.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionCreate, zQueryInt } from "../schemas/execution.js";
+import { queueDeliveries } from "../services/event-delivery.js";
 import { executionView } from "../services/execution-view.js";
 import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
 import { sha256Hex } from "../services/signing.js";
@@ -13,6 +14,12 @@ import { waitForFinal } from "../services/wait-for-final.js";
 import { checkDestination } from "../services/webhook-destination.js";
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+const timeoutReducedHeader = z.object({
+  "Runledger-Timeout-Reduced": z.string().optional().openapi({
+    description: "with timeout_policy fit: the timeout_ms asked for, when the execution was admitted with less (its timeout_ms)",
+  }),
+});
 
 export const createExecutionRoute = createRoute({
   method: "post",
@@ -34,10 +41,12 @@ export const createExecutionRoute = createRoute({
   responses: {
     200: {
       description: "Finished within `wait`, or a repeat of an earlier request (`Idempotent-Replayed: true`)",
+      headers: timeoutReducedHeader,
       content: { "application/json": { schema: zExecution } },
     },
     202: {
       description: "Accepted and queued (or still running when `wait` ran out)",
+      headers: timeoutReducedHeader,
       content: { "application/json": { schema: zExecution } },
     },
     ...errorResponses(
@@ -83,13 +92,21 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
       throw invalidField("Idempotency-Key", "must be 1–255 printable ASCII characters");
     const rate = ratePicosPerSecond(pricing, spec);
-    const { execution: row, replayed } = await submitExecution(services, key, {
+    const submitted = await submitExecution(services, key, {
       input: { ...input, template, webhook_url: webhookUrl },
       ratePicosPerSecond: rate,
       reserveMicros: reserveMicros(pricing, rate, input.timeout_ms),
       idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
+      fitAllowanceSeconds: input.timeout_policy === "fit" ? Math.ceil(pricing.startupAllowanceMs / 1000) : null,
+    }).catch(async (error: unknown) => {
+      // The hour's first refusal leaves its alert in the outbox.
+      await queueAlerts(services, (error as { eventIds?: string[] }).eventIds ?? []);
+      throw error;
     });
+    const { execution: row, replayed } = submitted;
+    await queueAlerts(services, submitted.eventIds);
     c.header("Location", `/v1/executions/${row.id}`);
+    if (!replayed && row.timeoutMs < input.timeout_ms) c.header("Runledger-Timeout-Reduced", String(input.timeout_ms));
     if (replayed) {
       c.header("Idempotent-Replayed", "true");
       return c.json(executionView(row), 200);
@@ -103,4 +120,11 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     const current = wait ? await waitForFinal(services, row, wait) : row;
     return c.json(executionView(current), isFinalStatus(current.status) && wait !== undefined ? 200 : 202);
   });
+}
+
+/** The first attempt of each budget alert the submit set off; the sweep covers a queue that fails. */
+async function queueAlerts(services: Pick<Services, "deliveries">, eventIds: string[]): Promise<void> {
+  await queueDeliveries(services, eventIds).catch((error: unknown) =>
+    console.error(`queueing budget alerts failed: ${describeForLog(error)}`),
+  );
 }

@@ -3,7 +3,7 @@ import { EXECUTION_STATUSES } from "../../db/schema/enums.js";
 import type { AppEnv } from "../context.js";
 import { listExecutions } from "../ledger/index.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
-import { zExecutionList, zQueryInt } from "../schemas/execution.js";
+import { TAG, zExecutionList, zQueryInt } from "../schemas/execution.js";
 import { executionView } from "../services/execution-view.js";
 
 export const listExecutionsRoute = createRoute({
@@ -14,6 +14,11 @@ export const listExecutionsRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(EXECUTION_STATUSES).optional(),
+      tag: z
+        .string()
+        .regex(TAG, "tags match ^[a-z0-9][a-z0-9:._-]{0,63}$")
+        .optional()
+        .openapi({ description: "only executions with this tag" }),
       limit: zQueryInt(1, 100, "1–100, default 20"),
       cursor: z
         .string()
@@ -29,8 +34,8 @@ export const listExecutionsRoute = createRoute({
 
 export function registerListExecutions(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listExecutionsRoute, async (c) => {
-    const { status, limit, cursor } = c.req.valid("query");
-    const page = await listExecutions(c.get("services"), c.get("key").id, { status, limit: limit ?? 20, cursor });
+    const { status, tag, limit, cursor } = c.req.valid("query");
+    const page = await listExecutions(c.get("services"), c.get("key").id, { status, tag, limit: limit ?? 20, cursor });
     return c.json({ data: page.rows.map(executionView), next_cursor: page.nextCursor }, 200);
   });
 }

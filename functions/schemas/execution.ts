@@ -23,6 +23,8 @@ export function decodedSize(file: z.infer<typeof zFile>): number {
   return Math.floor((clean.length * 3) / 4);
 }
 
+export const TAG = /^[a-z0-9][a-z0-9:._-]{0,63}$/;
+
 /** A glob relative to /home/user: `*`, `?`, `[…]` and `**`; never absolute, never `..`. */
 const zOutputPattern = z
   .string()
@@ -66,6 +68,16 @@ export const zExecutionCreate = z
       .max(16)
       .default([])
       .openapi({ description: "glob patterns under /home/user whose files come back in result.files", example: ["out/*.csv"] }),
+    tags: z
+      .array(z.string().regex(TAG, "tags must match ^[a-z0-9][a-z0-9:._-]{0,63}$"))
+      .max(8)
+      .refine((tags) => new Set(tags).size === tags.length, { message: "must be distinct" })
+      .default([])
+      .openapi({ description: "labels for reports (group_by=tag) and filters (?tag=)", example: ["nightly", "team:data"] }),
+    timeout_policy: z.enum(["exact", "fit"]).default("exact").openapi({
+      description:
+        "fit: when the reservation for timeout_ms does not fit what remains of the budget, run with the largest whole-second timeout that does (at least 1000 ms); the answer's Runledger-Timeout-Reduced header gives the requested value",
+    }),
   })
   .openapi("ExecutionCreate");
 
@@ -101,6 +113,7 @@ export const zExecution = z
     template: z.string(),
     timeout_ms: z.number().int(),
     internet: z.boolean(),
+    tags: z.array(z.string()),
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),
     started_at: z.string().nullable(),

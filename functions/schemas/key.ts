@@ -11,6 +11,14 @@ export const zUsd = z
 
 const zTemplates = z.array(z.string().min(1).max(128)).min(1).max(64);
 
+/** 1–5 distinct whole percents of the main budget, 1–100. */
+const zAlertThresholds = z
+  .array(z.number().int().min(1).max(100))
+  .min(1)
+  .max(5)
+  .refine((t) => new Set(t).size === t.length, { message: "must be distinct" })
+  .openapi({ example: [80, 100] });
+
 export const zKeyCreate = z
   .strictObject({
     name: z.string().min(1).max(200),
@@ -25,6 +33,9 @@ export const zKeyCreate = z
     max_concurrency: z.number().int().min(1).max(1000).default(10),
     templates: zTemplates.optional(),
     internet_access: z.boolean().default(true).openapi({ description: "whether this key's runs may reach the internet" }),
+    hourly_limit_usd: zUsd.optional().openapi({ description: "a second budget window over the current UTC hour" }),
+    events_url: z.string().max(2048).optional().openapi({ description: "where budget alerts go (the webhook_url rules apply)" }),
+    alert_thresholds: zAlertThresholds.default([80, 100]),
   })
   .openapi("KeyCreate");
 
@@ -43,6 +54,10 @@ export const zKeyPatch = z
     /** An empty list is not allowed; to allow every template again, send the string "all". */
     templates: z.union([zTemplates, z.literal("all")]).optional(),
     internet_access: z.boolean().optional(),
+    /** null removes it. */
+    hourly_limit_usd: zUsd.nullable().optional(),
+    events_url: z.string().max(2048).nullable().optional(),
+    alert_thresholds: zAlertThresholds.optional(),
   })
   .openapi("KeyPatch");
 
@@ -56,6 +71,9 @@ export const zKey = z
     max_concurrency: z.number().int(),
     templates: z.array(z.string()).nullable(),
     internet_access: z.boolean(),
+    hourly_limit_usd: z.string().nullable(),
+    events_url: z.string().nullable(),
+    alert_thresholds: z.array(z.number().int()),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
   })

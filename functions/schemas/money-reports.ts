@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BUDGET_PERIODS } from "../../db/schema/enums.js";
+import { TAG } from "./execution.js";
 
 export const zDay = z
   .string()
@@ -12,7 +13,10 @@ export function zCostsQuery<G extends readonly [string, ...string[]]>(groupings:
   return z.object({
     from: zDay.optional().openapi({ description: "first UTC day, inclusive (default: the 1st of this month)" }),
     to: zDay.optional().openapi({ description: "last UTC day, inclusive (default: the last day of this month)" }),
-    group_by: z.enum(groupings).optional().openapi({ description: "default day" }),
+    group_by: z.enum(groupings).optional().openapi({ description: "default day; tag counts an execution under each of its tags" }),
+    tag: z.string().regex(TAG, "tags match ^[a-z0-9][a-z0-9:._-]{0,63}$").optional().openapi({
+      description: "only executions with this tag",
+    }),
   });
 }
 
@@ -41,6 +45,16 @@ export const zBudget = z
     spent_usd: z.string(),
     reserved_usd: z.string(),
     remaining_usd: z.string(),
+    hour: z
+      .object({
+        period_start: z.string(),
+        limit_usd: z.string(),
+        spent_usd: z.string(),
+        reserved_usd: z.string(),
+        remaining_usd: z.string(),
+      })
+      .nullable()
+      .openapi({ description: "the hour window, when the key has an hourly_limit_usd" }),
   })
   .openapi("Budget");
 

@@ -33,6 +33,8 @@ export interface DashboardData {
   totals: Pick<CostReport, "total_usd" | "executions" | "sandbox_seconds">;
   byTemplate: CostReport["rows"];
   byStatus: CostReport["rows"];
+  /** An execution under each of its tags; untagged ones under "". */
+  byTag: CostReport["rows"];
   budget: Budget;
   latest: LatestExecution[];
 }
@@ -69,10 +71,11 @@ export function daysBetween(from: string, to: string): string[] {
 }
 
 export async function loadDashboard(db: Database, key: KeyRow, range: { from: string; to: string }, now: Date): Promise<DashboardData> {
-  const [byDay, byTemplate, byStatus, budget, latest] = await Promise.all([
+  const [byDay, byTemplate, byStatus, byTag, budget, latest] = await Promise.all([
     costReport(db, key.id, { ...range, group_by: "day" }, now),
     costReport(db, key.id, { ...range, group_by: "template" }, now),
     costReport(db, key.id, { ...range, group_by: "status" }, now),
+    costReport(db, key.id, { ...range, group_by: "tag" }, now),
     budgetOf(db, key, now),
     latestExecutions({ db }, key.id, LATEST_EXECUTIONS),
   ]);
@@ -88,6 +91,7 @@ export async function loadDashboard(db: Database, key: KeyRow, range: { from: st
     totals: { total_usd: byDay.total_usd, executions: byDay.executions, sandbox_seconds: byDay.sandbox_seconds },
     byTemplate: byTemplate.rows,
     byStatus: byStatus.rows,
+    byTag: byTag.rows.map((row) => (row.group === "" ? { ...row, group: "(untagged)" } : row)),
     budget,
     latest: latest.map((e) => ({
       id: e.id,

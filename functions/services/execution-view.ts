@@ -13,6 +13,7 @@ export function executionView(row: ExecutionRecord): Execution {
     template: row.template,
     timeout_ms: row.timeoutMs,
     internet: row.internet,
+    tags: row.tags,
     metadata: row.metadata,
     created_at: row.createdAt.toISOString(),
     started_at: iso(row.startedAt),

@@ -1,12 +1,14 @@
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { type KeyRow, keys } from "../../db/schema/index.js";
+import type { Services } from "../context.js";
 import { ApiError } from "../errors.js";
 import { newKeyId, newKeySecret, newWebhookSecret } from "../ids.js";
 import { microsToUsd } from "../money.js";
 import type { Key, KeyCreate, KeyPatch } from "../schemas/key.js";
 import type { Clock } from "./clock.js";
 import type { SecretBox } from "./secrets.js";
+import { checkDestination } from "./webhook-destination.js";
 
 const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
 
@@ -20,6 +22,9 @@ export function keyView(row: KeyRow): Key {
     max_concurrency: row.maxConcurrency,
     templates: row.templates,
     internet_access: row.internetAccess,
+    hourly_limit_usd: row.hourlyLimitMicros === null ? null : microsToUsd(row.hourlyLimitMicros),
+    events_url: row.eventsUrl,
+    alert_thresholds: row.alertThresholds,
     created_at: row.createdAt.toISOString(),
     revoked_at: row.revokedAt ? row.revokedAt.toISOString() : null,
   };
@@ -42,6 +47,9 @@ export async function createKey(db: Database, box: SecretBox, input: KeyCreate, 
       maxConcurrency: input.max_concurrency,
       templates: input.templates ?? null,
       internetAccess: input.internet_access,
+      hourlyLimitMicros: input.hourly_limit_usd ?? null,
+      eventsUrl: input.events_url ?? null,
+      alertThresholds: input.alert_thresholds,
       createdAt: clock.now(),
     })
     .returning();
@@ -73,6 +81,9 @@ export async function patchKey(db: Database, id: string, patch: KeyPatch): Promi
   if (patch.max_concurrency !== undefined) changes.maxConcurrency = patch.max_concurrency;
   if (patch.templates !== undefined) changes.templates = patch.templates === "all" ? null : patch.templates;
   if (patch.internet_access !== undefined) changes.internetAccess = patch.internet_access;
+  if (patch.hourly_limit_usd !== undefined) changes.hourlyLimitMicros = patch.hourly_limit_usd;
+  if (patch.events_url !== undefined) changes.eventsUrl = patch.events_url;
+  if (patch.alert_thresholds !== undefined) changes.alertThresholds = patch.alert_thresholds;
   if (Object.keys(changes).length === 0) return getKey(db, id);
   const [row] = await db.update(keys).set(changes).where(eq(keys.id, id)).returning();
   if (!row) throw new ApiError("not_found", `no key ${id}`);
@@ -94,4 +105,12 @@ export async function rotateKey(db: Database, box: SecretBox, id: string, clock:
     })
     .where(eq(keys.id, id));
   return { secret, previous_valid_until: previousValidUntil.toISOString() };
+}
+
+/** A key's `events_url`, held to the rules of a webhook destination. */
+export function eventsDestination(
+  services: { config: Pick<Services["config"], "ALLOW_PRIVATE_WEBHOOKS">; resolver: Services["resolver"] },
+  url: string,
+): Promise<string> {
+  return checkDestination(url, { allowPrivate: services.config.ALLOW_PRIVATE_WEBHOOKS, resolver: services.resolver }, "events_url");
 }

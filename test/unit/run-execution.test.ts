@@ -24,6 +24,8 @@ function execution(overrides: Partial<ExecutionRow> = {}): ExecutionRow {
     metadata: {},
     internet: true,
     outputs: [],
+    tags: [],
+    hourStart: null,
     webhookUrl: null,
     createdAt: new Date(),
     startedAt: null,

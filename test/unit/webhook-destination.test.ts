@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ApiError } from "../../functions/errors.js";
 import { DnsOverHttpsResolver } from "../../functions/services/host-resolver.js";
+import { eventsDestination } from "../../functions/services/keys.js";
 import { checkDestination, deliveryRefusal } from "../../functions/services/webhook-destination.js";
 import { startDnsEndpoint } from "../../local/dns-endpoint.js";
 
@@ -51,6 +52,15 @@ describe("webhook destinations, resolved", () => {
     expect(failure).toBeInstanceOf(ApiError);
     expect((failure as ApiError).code).toBe("unavailable");
     expect(await deliveryRefusal("https://broken.example.com/in", policy())).toContain("could not be resolved");
+  });
+
+  test("a key's events_url is held to the same rules, and a refusal names events_url", async () => {
+    const services = { config: { ALLOW_PRIVATE_WEBHOOKS: false }, resolver };
+    for (const url of ["http://hooks.example.com/in", "https://10.0.0.1/in", "https://rebind.example.com/in"]) {
+      const refused = await eventsDestination(services, url).catch((e: unknown) => e);
+      expect(refused, url).toMatchObject({ code: "invalid_request", details: [expect.objectContaining({ field: "events_url" })] });
+    }
+    expect(await eventsDestination(services, "https://hooks.example.com/alerts")).toBe("https://hooks.example.com/alerts");
   });
 
   test("with private destinations allowed (local mode) nothing is resolved", async () => {

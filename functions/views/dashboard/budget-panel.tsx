@@ -69,6 +69,15 @@ export function BudgetPanel(props: { budget: Budget }) {
           " (never resets)"
         )}
       </p>
+      {b.hour ? (
+        <p id="hour-window">
+          This hour (from <span data-field="hour.period_start">{utcTime(b.hour.period_start)}</span>):{" "}
+          <span data-field="hour.spent_usd">{usd(b.hour.spent_usd)}</span> spent and{" "}
+          <span data-field="hour.reserved_usd">{usd(b.hour.reserved_usd)}</span> reserved of an hourly limit of{" "}
+          <span data-field="hour.limit_usd">{usd(b.hour.limit_usd)}</span>;{" "}
+          <span data-field="hour.remaining_usd">{usd(b.hour.remaining_usd)}</span> remaining
+        </p>
+      ) : null}
     </section>
   );
 }

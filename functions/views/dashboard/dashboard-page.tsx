@@ -78,6 +78,7 @@ export function DashboardPage(props: DashboardProps) {
         <div class="grid">
           <BreakdownTable id="by-template" title="By template" column="template" rows={data.byTemplate} />
           <BreakdownTable id="by-status" title="By status" column="status" rows={data.byStatus} />
+          <BreakdownTable id="by-tag" title="By tag (an execution under each of its tags)" column="tag" rows={data.byTag} />
         </div>
         <div style="height:1rem" />
         <LatestExecutions executions={data.latest} />

@@ -94,6 +94,7 @@ describe("open routes", () => {
         "/v1/budget",
         "/v1/costs",
         "/v1/dashboard-link",
+        "/v1/events",
         "/v1/executions",
         "/v1/executions/{id}",
         "/v1/executions/{id}/cancel",

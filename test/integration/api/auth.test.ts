@@ -261,6 +261,7 @@ describe("bodies", () => {
     expect(res.status).toBe(402);
     expect(res.body.error.code).toBe("budget_exceeded");
     expect(res.body.error.details).toEqual({
+      window: "period",
       limit_usd: "0.001000",
       spent_usd: "0.000000",
       reserved_usd: "0.000000",

@@ -135,6 +135,7 @@ describe("settlement and reports", () => {
       spent_usd: (spent / 1e6).toFixed(6),
       reserved_usd: "0.000000",
       remaining_usd: ((1e6 - spent) / 1e6).toFixed(6),
+      hour: null,
     });
   });
 

@@ -316,6 +316,57 @@ describe("runledger verify-webhook", () => {
   });
 });
 
+describe("money guardrails from the CLI", () => {
+  test("keys with an hourly limit, alert thresholds and an events URL; runs with tags; costs by tag; events", async () => {
+    const admin = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_ADMIN_TOKEN: inject("adminToken") };
+    receiver = await Receiver.start();
+    const created = await runCli(
+      [
+        "keys",
+        "create",
+        "--name",
+        "guarded",
+        "--budget",
+        "0.1",
+        "--period",
+        "day",
+        "--hourly-limit",
+        "0.5",
+        "--events-url",
+        receiver.url,
+        "--alert-at",
+        "1,50",
+        "--no-internet-access",
+      ],
+      { env: admin },
+    );
+    expect(created.code, show(created)).toBe(0);
+    const key = JSON.parse(created.stdout) as KeyWithSecrets;
+    expect(key).toMatchObject({
+      hourly_limit_usd: "0.500000",
+      events_url: receiver.url,
+      alert_thresholds: [1, 50],
+      internet_access: false,
+    });
+    const env = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_KEY: key.id, RUNLEDGER_SECRET: key.secret };
+
+    const ran = await runCli(["run", "-", "--wait", "--tag", "nightly", "--tag", "team:data", "--fit-timeout"], { env, input: "print(1)" });
+    expect(ran.code, show(ran)).toBe(0);
+    const byTag = await runCli(["costs", "--group-by", "tag", "--json"], { env });
+    expect((JSON.parse(byTag.stdout) as { rows: Array<{ group: string }> }).rows.map((r) => r.group)).toEqual(["nightly", "team:data"]);
+    const budget = await runCli(["budget"], { env });
+    expect(budget.stdout).toMatch(/^hour +from .*: limit \$0\.500000/m);
+
+    await receiver.waitFor(1);
+    const events = await runCli(["events"], { env });
+    expect(events.code, show(events)).toBe(0);
+    expect(events.stdout).toMatch(/budget\.threshold_reached +1% of \$0\.100000 +delivered/);
+
+    const updated = await runCli(["keys", "update", key.id, "--hourly-limit", "none", "--events-url", "none"], { env: admin });
+    expect(JSON.parse(updated.stdout)).toMatchObject({ hourly_limit_usd: null, events_url: null });
+  });
+});
+
 describe("runledger keys", () => {
   test("create, list, get, update, rotate, revoke with the admin token; the new key runs code", async () => {
     const admin = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_ADMIN_TOKEN: inject("adminToken") };

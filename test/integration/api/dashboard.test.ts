@@ -16,6 +16,7 @@ interface CostReport {
   rows: Array<{ group: string; executions: number; sandbox_ms: number; cost_usd: string }>;
 }
 interface Budget {
+  hour: { limit_usd: string; spent_usd: string; reserved_usd: string; remaining_usd: string } | null;
   period: string;
   limit_usd: string;
   spent_usd: string;
@@ -49,11 +50,11 @@ async function page(url: string, init?: RequestInit) {
 }
 
 beforeAll(async () => {
-  ({ key, client } = await newKey({ name: "nightly reports", budget_usd: "2", budget_period: "month" }));
+  ({ key, client } = await newKey({ name: "nightly reports", budget_usd: "2", budget_period: "month", hourly_limit_usd: "1" }));
   // Different languages and final statuses, all run for real in the local sandbox host.
   runs = [
-    await run(client, { language: "python", code: "print(6*7)" }),
-    await run(client, { language: "python", code: "raise ValueError('nope')" }),
+    await run(client, { language: "python", code: "print(6*7)", tags: ["nightly", "team:data"] }),
+    await run(client, { language: "python", code: "raise ValueError('nope')", tags: ["nightly"] }),
     await run(client, { language: "javascript", code: "console.log([1,2,3].map(x => x * 2))" }),
     await run(client, { language: "bash", code: "echo hi; exit 3" }),
     await run(client, { language: "python", code: "import time\ntime.sleep(20)", timeout_ms: 1000 }),
@@ -222,6 +223,9 @@ describeInBrowser("the dashboard in a browser", (browser) => {
         expect(await tab.locator(`[data-field="${field}"]`).textContent(), field).toBe(`$${budget.body[field]}`);
       }
       expect(await tab.locator('[data-field="period"]').textContent()).toBe(budget.body.period);
+      for (const field of ["limit_usd", "spent_usd", "reserved_usd", "remaining_usd"] as const) {
+        expect(await tab.locator(`[data-field="hour.${field}"]`).textContent(), `hour.${field}`).toBe(`$${budget.body.hour?.[field]}`);
+      }
 
       const byStatus = await client.request<CostReport>("GET", `/v1/costs?group_by=status&from=${from}&to=${to}`);
       const statusRows = await tab
@@ -234,6 +238,12 @@ describeInBrowser("the dashboard in a browser", (browser) => {
         .locator("#by-template tbody tr")
         .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-group"), tr.getAttribute("data-cost-usd")]));
       expect(templateRows).toEqual(byTemplate.body.rows.map((r) => [r.group, r.cost_usd]));
+      const byTag = await client.request<CostReport>("GET", `/v1/costs?group_by=tag&from=${from}&to=${to}`);
+      const tagRows = await tab
+        .locator("#by-tag tbody tr")
+        .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-group"), tr.getAttribute("data-cost-usd")]));
+      expect(tagRows).toEqual(byTag.body.rows.map((r) => [r.group || "(untagged)", r.cost_usd]));
+      expect(tagRows.map(([group]) => group)).toEqual(["(untagged)", "nightly", "team:data"]);
 
       const latest = await tab
         .locator("#latest tbody tr")

@@ -21,6 +21,7 @@ export async function seedKey(db: Database, clock: Clock, budgetMicros = 1_000_0
       max_timeout_ms: 300_000,
       max_concurrency: 100,
       internet_access: true,
+      alert_thresholds: [80, 100],
     },
     clock,
   );
@@ -45,10 +46,12 @@ export async function submitDirect(
     files: [],
     metadata: {},
     outputs: [],
+    tags: [],
+    timeout_policy: "exact" as const,
     ...input,
   };
   const box = secrets ?? (await SecretBox.fromBase64(randomBytes(32).toString("base64")));
-  const next = { input: full, ratePicosPerSecond: 37_000_000n, reserveMicros, idempotency: null };
+  const next = { input: full, ratePicosPerSecond: 37_000_000n, reserveMicros, idempotency: null, fitAllowanceSeconds: null };
   const { execution } = await submitExecution({ db, clock, secrets: box }, key, next);
   return execution;
 }

@@ -60,6 +60,7 @@ const ROUTES: Record<string, string[]> = {
     "concurrency_limit",
   ],
   "GET /v1/executions": SIGNED,
+  "GET /v1/events": SIGNED,
   "GET /v1/executions/{id}": [...SIGNED, "not_found"],
   "POST /v1/executions/{id}/cancel": [...SIGNED, "not_found", "execution_finished"],
   "GET /v1/executions/{id}/deliveries": [...SIGNED, "not_found"],
