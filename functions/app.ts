@@ -9,7 +9,7 @@ import { adminAuth } from "./middleware/admin-auth.js";
 import { bodyLimits } from "./middleware/body-limits.js";
 import { requestId } from "./middleware/request-id.js";
 import { withServices } from "./middleware/services.js";
-import { verifySignature } from "./middleware/signature.js";
+import { settleSignature, verifySignature } from "./middleware/signature.js";
 import { isTransientDatabaseError } from "./retry.js";
 import { registerGetAdminCosts } from "./routes/admin-costs-get.js";
 import { registerCreateKey } from "./routes/admin-keys-create.js";
@@ -78,7 +78,8 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerOpenApi(app);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  app.onError((error, c) => errorResponse(c, toApiError(error, c.get("requestId"))));
+  // A refusal of a submit whose signature is not recorded yet records it first: a replay or a revoked key answers before.
+  app.onError(async (error, c) => errorResponse(c, await settleSignature(c, toApiError(error, c.get("requestId")))));
   return app;
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from "../db/client.js";
 import type { KeyRow } from "../db/schema/index.js";
 import type { Config, Env } from "./env.js";
+import type { SignatureUse } from "./middleware/signature.js";
 import type { RunHolders } from "./objects/run-holders.js";
 import type { Sweeps } from "./objects/sweeps.js";
 import type { Clock } from "./services/clock.js";
@@ -38,5 +39,7 @@ export interface AppEnv {
     key: KeyRow;
     /** The request body exactly as sent. */
     rawBody: Uint8Array;
+    /** The request's signature and whether its use is recorded yet (signature middleware). */
+    signatureUse: SignatureUse;
   };
 }

@@ -41,3 +41,8 @@ export class ApiError extends Error {
 export function invalidField(field: string, message: string): ApiError {
   return new ApiError("invalid_request", "the request does not match the schema", [{ field, message }]);
 }
+
+/** Said the same wherever the check is made. */
+export const REPLAYED_MESSAGE =
+  "this signature was already used; sign each request afresh (use the millisecond timestamp form to send more than one a second)";
+export const INTERNET_MESSAGE = "this key's runs may not reach the internet; send internet: false, or leave it out";

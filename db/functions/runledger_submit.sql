@@ -1,5 +1,8 @@
 -- A submit decided in one round trip: under a lock on the key's row (so that one key's submits
--- are decided one at a time), answer a repeated idempotency key, fit the timeout to what remains
+-- are decided one at a time), record the request's signature (a replay is refused, unless it is the
+-- exact resend its Idempotency-Key allows), check the key's secret, revocation and limits as they
+-- are now (the Worker may have read the key a little while ago), answer a repeated idempotency
+-- key, fit the timeout to what remains
 -- when asked to, reserve the worst-case cost in the budget period and in the hour window with one
 -- conditional statement each, check the concurrency cap, insert, and put in the outbox the budget
 -- alerts this reservation set off. A refusal of the period or the concurrency raises, which undoes
@@ -14,7 +17,14 @@ CREATE OR REPLACE FUNCTION runledger_submit(
   p_request_hash text,
   p_idempotency_expires_at timestamptz,
   -- With timeout_policy "fit": the whole seconds of startup allowance a reservation adds; null for "exact".
-  p_fit_allowance_s integer
+  p_fit_allowance_s integer,
+  -- The request's signature, when this call is the one to record it, and until when it is kept.
+  p_signature text,
+  p_signature_expires_at timestamptz,
+  -- The ciphertext of the secret the signature matched: it must still be the key's (or its previous one, in its grace).
+  p_secret_ciphertext text,
+  -- The request's `internet`; null: the key's internet_access.
+  p_internet boolean
 ) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -35,17 +45,44 @@ DECLARE
   v_reached integer[] := '{}';
   v_events text[] := '{}';
   v_event_id text;
+  v_internet boolean;
+  v_fresh boolean;
+  v_bound text;
 BEGIN
   -- "No key update": settlements insert rows that reference this key and take a key-share lock
   -- on it while holding the budget row; a plain "for update" here deadlocks with them.
-  SELECT revoked_at, budget_micros, budget_period, max_concurrency, hourly_limit_micros, events_url, alert_thresholds INTO v_key
+  SELECT revoked_at, budget_micros, budget_period, max_concurrency, hourly_limit_micros, events_url, alert_thresholds,
+      secret_ciphertext, previous_secret_ciphertext, previous_secret_valid_until, templates, max_timeout_ms, internet_access INTO v_key
     FROM keys WHERE id = v_key_id FOR NO KEY UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'unknown key' USING ERRCODE = 'RL401';
   END IF;
+  IF p_signature IS NOT NULL THEN
+    INSERT INTO request_nonces AS n (key_id, signature, idempotency_key, expires_at)
+      VALUES (v_key_id, p_signature, p_idempotency_key, p_signature_expires_at)
+      ON CONFLICT (key_id, signature) DO UPDATE SET expires_at = n.expires_at
+      RETURNING (xmax = 0), n.idempotency_key INTO v_fresh, v_bound;
+    IF NOT v_fresh AND (p_idempotency_key IS NULL OR v_bound IS DISTINCT FROM p_idempotency_key) THEN
+      RAISE EXCEPTION 'this signature was already used' USING ERRCODE = 'RLRPL';
+    END IF;
+  END IF;
+  IF p_secret_ciphertext IS NOT NULL AND NOT coalesce(p_secret_ciphertext = v_key.secret_ciphertext
+      OR (p_secret_ciphertext = v_key.previous_secret_ciphertext AND v_key.previous_secret_valid_until > v_now), false) THEN
+    RAISE EXCEPTION 'the secret is no longer the key''s' USING ERRCODE = 'RL401';
+  END IF;
   IF v_key.revoked_at IS NOT NULL THEN
     RAISE EXCEPTION 'this key has been revoked' USING ERRCODE = 'RL403';
   END IF;
+  IF v_key.templates IS NOT NULL AND NOT (p_execution->>'template' = ANY (v_key.templates)) THEN
+    RAISE EXCEPTION 'template not allowed' USING ERRCODE = 'RLTPL', DETAIL = array_to_string(v_key.templates, ', ');
+  END IF;
+  IF v_timeout > v_key.max_timeout_ms THEN
+    RAISE EXCEPTION 'timeout over the key''s maximum' USING ERRCODE = 'RLTMO', DETAIL = v_key.max_timeout_ms::text;
+  END IF;
+  IF p_internet AND NOT v_key.internet_access THEN
+    RAISE EXCEPTION 'internet not allowed' USING ERRCODE = 'RLNET';
+  END IF;
+  v_internet := coalesce(p_internet, v_key.internet_access);
   IF v_key.budget_period <> p_budget_period THEN
     -- The key's period changed since the request read it: the caller may simply try again.
     RAISE EXCEPTION 'the key changed during the request' USING ERRCODE = '40001';
@@ -138,7 +175,7 @@ BEGIN
   INSERT INTO executions (id, key_id, status, language, template, timeout_ms, code, env, files, inputs_ciphertext, metadata,
       internet, outputs, tags, webhook_url, created_at, period_start, hour_start, rate_picos_per_second, reserved_micros)
     SELECT r.id, r.key_id, r.status, r.language, r.template, v_timeout, r.code, r.env, r.files, r.inputs_ciphertext, r.metadata,
-      r.internet, r.outputs, r.tags, r.webhook_url, r.created_at, r.period_start, v_hour, r.rate_picos_per_second, v_reserve
+      v_internet, r.outputs, r.tags, r.webhook_url, r.created_at, r.period_start, v_hour, r.rate_picos_per_second, v_reserve
     FROM jsonb_populate_record(NULL::executions, p_execution) AS r;
 
   -- Budget alerts: each threshold the period's spent + reserved first reaches, once per period.
@@ -178,6 +215,6 @@ BEGIN
   END IF;
 
   RETURN jsonb_build_object('id', p_execution->>'id', 'timeout_ms', v_timeout, 'reserved_micros', v_reserve::text,
-    'hour_start', v_hour, 'events', to_jsonb(v_events));
+    'hour_start', v_hour, 'internet', v_internet, 'events', to_jsonb(v_events));
 END;
 $$;

@@ -48,6 +48,7 @@ function droppedFunction(statement: string): string | null {
 export function argumentTypes(source: string): string {
   const args = /FUNCTION\s+[a-z_][a-z0-9_]*\s*\(([\s\S]*?)\)\s*RETURNS/i.exec(source)?.[1] ?? "";
   return args
+    .replace(/--[^\n]*/g, "")
     .split(",")
     .map((arg) =>
       arg

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { ExecutionRow, KeyRow } from "../../db/schema/index.js";
 import type { Services } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, INTERNET_MESSAGE, invalidField, REPLAYED_MESSAGE } from "../errors.js";
 import { newExecutionId } from "../ids.js";
 import { microsToUsd } from "../money.js";
 import type { ExecutionCreate } from "../schemas/execution.js";
@@ -17,18 +17,22 @@ export interface NewExecution {
   idempotency: { key: string; requestHash: string } | null;
   /** With `timeout_policy: "fit"`: the whole seconds of startup allowance each reservation adds. */
   fitAllowanceSeconds: number | null;
+  /** The request's signature, for the submit's statement to record (and to refuse as a replay), with the secret it matched. */
+  signature: { signature: string; expiresAt: Date; secretCiphertext: string } | null;
 }
 
-export interface Submitted {
-  execution: ExecutionRecord;
-  replayed: boolean;
-  /** The budget alerts this submit set off, in the outbox: their first attempt is the caller's to queue. */
-  eventIds: string[];
-}
+/**
+ * What a submit's statement decided and committed: a new execution, the one a repeated
+ * idempotency key names, or the hour window's refusal (committed too: its alert stays). The
+ * request's signature is recorded in each case. Any other refusal raises, and leaves nothing.
+ */
+export type Submitted =
+  | { kind: "accepted" | "replayed"; execution: ExecutionRecord; eventIds: string[] }
+  | { kind: "refused"; error: ApiError; eventIds: string[] };
 
 type SubmitAnswer =
   | { id: string; replayed: true }
-  | { id: string; timeout_ms: number; reserved_micros: string; hour_start: string | null; events: string[] }
+  | { id: string; timeout_ms: number; reserved_micros: string; hour_start: string | null; internet: boolean; events: string[] }
   | { refused: "hour"; limit: string; spent: string; reserved: string; required: string; events: string[] };
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -83,28 +87,32 @@ export async function submitExecution(
   const idempotencyUntil = new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString();
   let answer: SubmitAnswer | undefined;
   try {
+    const signature = next.signature;
     const result = await db.execute<{ answer: SubmitAnswer }>(
       sql`select runledger_submit(${JSON.stringify(executionToColumns(row))}::jsonb, ${key.budgetPeriod}, ${next.idempotency?.key ?? null},
-        ${next.idempotency?.requestHash ?? null}, ${idempotencyUntil}::timestamptz, ${next.fitAllowanceSeconds}::integer) as answer`,
+        ${next.idempotency?.requestHash ?? null}, ${idempotencyUntil}::timestamptz, ${next.fitAllowanceSeconds}::integer,
+        ${signature?.signature ?? null}, ${signature?.expiresAt.toISOString() ?? null}::timestamptz, ${signature?.secretCiphertext ?? null},
+        ${input.internet ?? null}::boolean) as answer`,
     );
     answer = result.rows[0]?.answer;
   } catch (error) {
     throw submitRefusal(error, next) ?? error;
   }
   if (!answer) throw new Error("runledger_submit answered nothing");
-  if ("refused" in answer) throw Object.assign(hourRefusal(answer), { eventIds: answer.events });
+  if ("refused" in answer) return { kind: "refused", error: hourRefusal(answer), eventIds: answer.events };
   if ("replayed" in answer) {
     const earlier = await loadExecution({ db }, answer.id);
     if (!earlier) throw new Error(`runledger_submit answered ${answer.id}, which is not an execution`);
-    return { execution: earlier, replayed: true, eventIds: [] };
+    return { kind: "replayed", execution: earlier, eventIds: [] };
   }
   const submitted: ExecutionRow = {
     ...row,
     timeoutMs: answer.timeout_ms,
     reservedMicros: BigInt(answer.reserved_micros),
     hourStart: answer.hour_start ? new Date(answer.hour_start) : null,
+    internet: answer.internet,
   };
-  return { execution: withWebhook(submitted, null), replayed: false, eventIds: answer.events };
+  return { kind: "accepted", execution: withWebhook(submitted, null), eventIds: answer.events };
 }
 
 /** The hour window's refusal: the same code as the period's, its own figures, `window: "hour"`. */
@@ -124,8 +132,16 @@ function submitRefusal(error: unknown, next: NewExecution): ApiError | null {
   switch (cause?.code) {
     case "RL401":
       return new ApiError("unauthorized", "invalid signature or unknown key");
+    case "RLRPL":
+      return new ApiError("replayed_request", REPLAYED_MESSAGE);
     case "RL403":
       return new ApiError("key_revoked", "this key has been revoked");
+    case "RLTPL":
+      return new ApiError("template_not_allowed", `this key may use only: ${cause.detail}`);
+    case "RLTMO":
+      return invalidField("timeout_ms", `must be at most ${cause.detail} for this key`);
+    case "RLNET":
+      return new ApiError("internet_not_allowed", INTERNET_MESSAGE);
     case "RL409":
       return new ApiError("idempotency_conflict", "this Idempotency-Key was used with a different request in the last 24 hours");
     case "RL402": {

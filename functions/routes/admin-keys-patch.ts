@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses, jsonContent } from "../schemas/error.js";
 import { zKey, zKeyIdParam, zKeyPatch } from "../schemas/key.js";
+import { forgetKey } from "../services/key-cache.js";
 import { eventsDestination, keyView, patchKey } from "../services/keys.js";
 
 export const patchKeyRoute = createRoute({
@@ -18,6 +19,8 @@ export function registerPatchKey(app: OpenAPIHono<AppEnv>): void {
     const services = c.get("services");
     const patch = c.req.valid("json");
     if (patch.events_url) patch.events_url = await eventsDestination(services, patch.events_url);
-    return c.json(keyView(await patchKey(services.db, c.req.valid("param").id, patch)), 200);
+    const row = await patchKey(services.db, c.req.valid("param").id, patch);
+    forgetKey(row.id);
+    return c.json(keyView(row), 200);
   });
 }

@@ -4,6 +4,7 @@ import { completedEventOf, revokeKeyExecutions } from "../ledger/index.js";
 import { adminRouteErrors, adminSecurity, errorResponses, jsonContent } from "../schemas/error.js";
 import { zKey, zKeyIdParam } from "../schemas/key.js";
 import { queueDeliveries } from "../services/event-delivery.js";
+import { forgetKey } from "../services/key-cache.js";
 import { getKey, keyView } from "../services/keys.js";
 
 export const revokeKeyRoute = createRoute({
@@ -20,6 +21,7 @@ export function registerRevokeKey(app: OpenAPIHono<AppEnv>): void {
     const services = c.get("services");
     const id = c.req.valid("param").id;
     const canceled = await revokeKeyExecutions(services, id);
+    forgetKey(id);
     await services.holders.settled(canceled.map((e) => e.id));
     const owed = await Promise.all(canceled.filter((e) => e.webhookUrl).map((e) => completedEventOf(services, e.id)));
     await queueDeliveries(

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { adminRouteErrors, adminSecurity, errorResponses, jsonContent } from "../schemas/error.js";
 import { zKeyIdParam, zRotated } from "../schemas/key.js";
+import { forgetKey } from "../services/key-cache.js";
 import { rotateKey } from "../services/keys.js";
 
 export const rotateKeyRoute = createRoute({
@@ -16,6 +17,9 @@ export const rotateKeyRoute = createRoute({
 export function registerRotateKey(app: OpenAPIHono<AppEnv>): void {
   app.openapi(rotateKeyRoute, async (c) => {
     const { db, secrets, clock } = c.get("services");
-    return c.json(await rotateKey(db, secrets, c.req.valid("param").id, clock), 200);
+    const id = c.req.valid("param").id;
+    const rotated = await rotateKey(db, secrets, id, clock);
+    forgetKey(id);
+    return c.json(rotated, 200);
   });
 }

@@ -1,13 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { isFinalStatus } from "../../db/schema/enums.js";
 import type { AppEnv, Services } from "../context.js";
-import { ApiError, invalidField } from "../errors.js";
+import { ApiError, INTERNET_MESSAGE, invalidField } from "../errors.js";
 import { submitExecution } from "../ledger/index.js";
 import { describeForLog } from "../log.js";
 import { errorResponses, signedRouteErrors, signedSecurity } from "../schemas/error.js";
 import { zExecution, zExecutionCreate, zQueryInt } from "../schemas/execution.js";
 import { queueDeliveries } from "../services/event-delivery.js";
 import { executionView } from "../services/execution-view.js";
+import { freshKey } from "../services/key-cache.js";
 import { ratePicosPerSecond, reserveMicros } from "../services/pricing.js";
 import { sha256Hex } from "../services/signing.js";
 import { waitForFinal } from "../services/wait-for-final.js";
@@ -75,9 +76,7 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     if (key.templates && !key.templates.includes(template)) {
       throw new ApiError("template_not_allowed", `this key may use only: ${key.templates.join(", ")}`);
     }
-    if (input.internet === true && !key.internetAccess) {
-      throw new ApiError("internet_not_allowed", "this key's runs may not reach the internet; send internet: false, or leave it out");
-    }
+    if (input.internet === true && !key.internetAccess) throw new ApiError("internet_not_allowed", INTERNET_MESSAGE);
     const spec = pricing.templates[template];
     if (!spec) throw invalidField("template", `unknown template; known: ${Object.keys(pricing.templates).join(", ")}`);
     if (!spec.languages.includes(input.language))
@@ -92,25 +91,32 @@ export function registerCreateExecution(app: OpenAPIHono<AppEnv>): void {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
       throw invalidField("Idempotency-Key", "must be 1–255 printable ASCII characters");
     const rate = ratePicosPerSecond(pricing, spec);
-    const submitted = await submitExecution(services, key, {
+    const use = c.get("signatureUse");
+    const next = {
       input: { ...input, template, webhook_url: webhookUrl },
       ratePicosPerSecond: rate,
       reserveMicros: reserveMicros(pricing, rate, input.timeout_ms),
       idempotency: idempotencyKey === undefined ? null : { key: idempotencyKey, requestHash: await sha256Hex(c.get("rawBody")) },
       fitAllowanceSeconds: input.timeout_policy === "fit" ? Math.ceil(pricing.startupAllowanceMs / 1000) : null,
-    }).catch(async (error: unknown) => {
-      // The hour's first refusal leaves its alert in the outbox.
-      await queueAlerts(services, (error as { eventIds?: string[] }).eventIds ?? []);
-      throw error;
+      signature: { signature: use.signature, expiresAt: use.expiresAt, secretCiphertext: use.secretCiphertext },
+    };
+    const submitted = await submitExecution(services, key, next).catch(async (error: unknown) => {
+      // The key's budget period changed since this isolate read it: once more, with the key as it is now.
+      if ((error as { cause?: { code?: string } }).cause?.code !== "40001") throw error;
+      const current = await freshKey(services.db, key.id);
+      if (!current) throw new ApiError("unauthorized", "invalid signature or unknown key");
+      return submitExecution(services, current, next);
     });
-    const { execution: row, replayed } = submitted;
+    use.recorded = true;
     await queueAlerts(services, submitted.eventIds);
+    if (submitted.kind === "refused") throw submitted.error;
+    const row = submitted.execution;
     c.header("Location", `/v1/executions/${row.id}`);
-    if (!replayed && row.timeoutMs < input.timeout_ms) c.header("Runledger-Timeout-Reduced", String(input.timeout_ms));
-    if (replayed) {
+    if (submitted.kind === "replayed") {
       c.header("Idempotent-Replayed", "true");
       return c.json(executionView(row), 200);
     }
+    if (row.timeoutMs < input.timeout_ms) c.header("Runledger-Timeout-Reduced", String(input.timeout_ms));
     // The execution is recorded: if the queue fails now, a sweep re-queues it within a minute or two,
     // so the caller is still told it was accepted (and will not submit, and pay, twice).
     await queue

@@ -51,7 +51,15 @@ export async function submitDirect(
     ...input,
   };
   const box = secrets ?? (await SecretBox.fromBase64(randomBytes(32).toString("base64")));
-  const next = { input: full, ratePicosPerSecond: 37_000_000n, reserveMicros, idempotency: null, fitAllowanceSeconds: null };
-  const { execution } = await submitExecution({ db, clock, secrets: box }, key, next);
-  return execution;
+  const next = {
+    input: full,
+    ratePicosPerSecond: 37_000_000n,
+    reserveMicros,
+    idempotency: null,
+    fitAllowanceSeconds: null,
+    signature: null,
+  };
+  const submitted = await submitExecution({ db, clock, secrets: box }, key, next);
+  if (submitted.kind === "refused") throw submitted.error;
+  return submitted.execution;
 }
