@@ -23,6 +23,7 @@ export async function benchFleet(): Promise<Record<string, number>> {
     leaked_sandboxes: fleet.leaked,
     reserved_micros_left: fleet.reservedMicrosLeft,
     worker_peak_rss_mib: fleet.workerPeakRssMib,
+    workerd_cpu_ms_per_execution: fleet.workerdCpuMsPerExecution,
     sandbox_host_peak_rss_mib: fleet.hostPeakRssMib,
   };
 }
@@ -39,6 +40,7 @@ export interface FleetMeasures {
   reservedMicrosLeft: number;
   workerPeakRssMib: number;
   hostPeakRssMib: number;
+  workerdCpuMsPerExecution: number;
 }
 
 /**
@@ -160,6 +162,7 @@ export async function runFleet(options: { submitters: number; hostCap?: number }
       leaked,
       reservedMicrosLeft: Number(reserved.rows[0]?.micros ?? 0),
       workerPeakRssMib: peaks.workerd ?? 0,
+      workerdCpuMsPerExecution: ((fleetCpu.workerd ?? 0) * 1000) / EXECUTIONS,
       hostPeakRssMib: peaks["sandbox host"] ?? 0,
     };
   } finally {

@@ -16,7 +16,12 @@ import { FetchWebhookTransport } from "./services/webhook-transport.js";
  */
 export async function buildServices(env: Env, clock: Clock = systemClock): Promise<{ services: Services; close(): Promise<void> }> {
   const { config, secrets, pricing } = await configured(env);
-  const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const database = createDatabase({
+    databaseUrl: config.DATABASE_URL,
+    wsProxy: config.NEON_WS_PROXY,
+    http: config.DATABASE_TRANSPORT === "http",
+    httpEndpoint: config.NEON_HTTP_ENDPOINT,
+  });
   const services: Services = {
     config,
     db: database.db,

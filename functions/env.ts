@@ -24,6 +24,10 @@ export const zEnv = z.object({
   DATABASE_URL: z.string().url(),
   /** Only for a Postgres that is not Neon: the WebSocket proxy in front of it (local mode). */
   NEON_WS_PROXY: z.string().optional(),
+  /** Only for a Postgres that is not Neon: the SQL-over-HTTP endpoint in front of it (local mode). */
+  NEON_HTTP_ENDPOINT: z.string().url().optional(),
+  /** How statements reach Postgres: one HTTP request each (no connection to open), or a pooled WebSocket connection. */
+  DATABASE_TRANSPORT: z.enum(["http", "websocket"]).default("http"),
   ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
   /** Base64 of 32 bytes: the key-encryption key for secrets at rest. */
   SECRET_ENCRYPTION_KEY: z.string().refine((v) => {

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { startDatabaseFront } from "./database-front.js";
 import { startDnsEndpoint } from "./dns-endpoint.js";
 import { applyMigrations } from "./migrate.js";
+import { type NeonHttpEndpoint, startNeonHttpEndpoint } from "./neon-http.js";
 import type { NeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
 import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
@@ -46,6 +47,8 @@ export interface Stack {
   /** The API key the Worker uses for E2B or the sandbox host. */
   e2bApiKey: string;
   worker: LocalWorker;
+  /** The SQL-over-HTTP endpoint the Worker uses, for a Postgres that is not Neon. */
+  httpEndpoint: string | undefined;
   /** Statements the Worker has sent to Postgres so far, counted at its WebSocket proxy. */
   databaseStatements(): number;
   stop(): Promise<void>;
@@ -85,11 +88,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     const url = new URL(databaseUrl);
     const isNeon = url.hostname.endsWith(".neon.tech");
+    let http: NeonHttpEndpoint | undefined;
     if (!isNeon) {
       const front = await startDatabaseFront({ url, dataDir, postgres, pgbouncer: options.pgbouncer });
       stops.push(...front.stops);
       proxy = front.proxy;
       pooled = front.pooled;
+      http = await startNeonHttpEndpoint({ databaseUrl, wsProxy: front.proxy.address });
+      stops.push(() => (http as NeonHttpEndpoint).close());
     }
     await applyMigrations(databaseUrl, proxy?.address);
 
@@ -123,6 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       vars: {
         DATABASE_URL: databaseUrl,
         ...(proxy ? { NEON_WS_PROXY: proxy.address } : {}),
+        ...(http ? { NEON_HTTP_ENDPOINT: http.url } : {}),
         ADMIN_TOKEN: options.adminToken,
         SECRET_ENCRYPTION_KEY: options.secretEncryptionKey,
         ALLOW_PRIVATE_WEBHOOKS: "true",
@@ -143,6 +150,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       postgres,
       e2bApiKey: e2b.E2B_API_KEY as string,
       worker,
+      // Over both ways in: the HTTP endpoint's own statements travel through the proxy too.
+      httpEndpoint: http?.url,
       databaseStatements: () => proxy?.statements() ?? 0,
       stop,
     };

@@ -16,6 +16,8 @@ declare module "vitest" {
     sandboxHostKey: string;
     databaseUrl: string;
     wsProxy: string;
+    /** The local SQL-over-HTTP endpoint (Neon's protocol) in front of the same database. */
+    neonHttpEndpoint: string;
     /** The Worker's SECRET_ENCRYPTION_KEY: the dashboard suite signs links that no route would issue (expired ones). */
     secretEncryptionKey: string;
     /** The stack's control server (see `control` below). */
@@ -50,6 +52,7 @@ export async function setUpTestStack(
   project.provide("sandboxHostKey", stack.sandboxHost ? stack.e2bApiKey : "");
   project.provide("databaseUrl", stack.databaseUrl);
   project.provide("wsProxy", stack.wsProxy ?? "");
+  project.provide("neonHttpEndpoint", stack.httpEndpoint ?? "");
 
   const governor = () =>
     stack.worker.durableObject<{ acquire(id: string, keyId: string): Promise<string>; usage(): Promise<unknown> }>(
