@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DatabaseError, neonConfig, Pool, type PoolClient, type QueryResult } from "@neondatabase/serverless";
+import { Client, type ClientConfig, type DatabaseError, Pool, type PoolClient, type QueryResult } from "@neondatabase/serverless";
 import ws from "ws";
 
 export interface NeonHttpEndpoint {
@@ -38,16 +38,24 @@ export async function startNeonHttpEndpoint(options: { databaseUrl: string; wsPr
   const served = new URL(options.databaseUrl);
   const pools = new Map<string, Pool>();
   let statements = 0;
-  neonConfig.webSocketConstructor = ws;
-  neonConfig.wsProxy = (host, port) => `${options.wsProxy}?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-  neonConfig.pipelineConnect = "password";
+  // Configured per connection, not globally: one process may run several stacks (the tests do).
+  const proxy = options.wsProxy;
+  class ProxiedClient extends Client {
+    constructor(config?: string | ClientConfig) {
+      super(config);
+      const settings = this.neonConfig;
+      settings.webSocketConstructor = ws;
+      settings.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
+      settings.useSecureWebSocket = false;
+      settings.pipelineTLS = false;
+      settings.pipelineConnect = "password";
+    }
+  }
 
   const poolFor = (connectionString: string): Pool => {
     let pool = pools.get(connectionString);
     if (!pool) {
-      pool = new Pool({ connectionString, max: 64, idleTimeoutMillis: 30_000 });
+      pool = new Pool({ connectionString, max: 64, idleTimeoutMillis: 30_000, Client: ProxiedClient });
       pool.on("error", () => {});
       pools.set(connectionString, pool);
     }

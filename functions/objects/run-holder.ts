@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { isFinalStatus } from "../../db/schema/enums.js";
+import type { ExecutionRow } from "../../db/schema/index.js";
 import { buildServices } from "../build-services.js";
 import type { Services } from "../context.js";
 import { type Env, numberSetting } from "../env.js";
@@ -13,6 +14,7 @@ import {
   type Outcome,
   platformErrorResult,
   SANDBOX_GRACE_MS,
+  withWebhook,
 } from "../ledger/index.js";
 import { EventLog, eventStream, type LiveEvent } from "../live/event-log.js";
 import { replayFromLedger } from "../live/replay.js";
@@ -198,8 +200,8 @@ export class RunHolder extends DurableObject<Env> {
         // The slot goes back as soon as the sandbox is gone, while the end is recorded.
         released = ran.killed.then(() => this.governor().release(executionId));
         try {
-          await retry(DATABASE_WRITES, () => finishExecution(services, executionId, ran.outcome));
-          await this.finished(services, executionId);
+          const row = await retry(DATABASE_WRITES, () => finishExecution(services, executionId, ran.outcome));
+          await this.finished(services, executionId, row);
         } finally {
           await released;
         }
@@ -216,11 +218,12 @@ export class RunHolder extends DurableObject<Env> {
   }
 
   /** The holder's own run ended: its events end, its waiters wake, and its webhook's first attempt is queued. */
-  private async finished(services: Services, executionId: string): Promise<void> {
-    const record = await loadExecution(services, executionId);
-    if (!record) return;
-    await this.ended(executionId, record);
-    const event = record.webhookUrl ? await completedEventOf(services, executionId) : null;
+  private async finished(services: Services, executionId: string, settled?: ExecutionRow | null): Promise<void> {
+    // The row the finish settled is the final one; a finish that found it settled already reads it.
+    const row = settled ?? (await loadExecution(services, executionId));
+    if (!row) return;
+    const event = row.webhookUrl ? await completedEventOf(services, executionId) : null;
+    await this.ended(executionId, withWebhook(row, event));
     if (event) await queueDeliveries(services, [event.id]);
   }
 
