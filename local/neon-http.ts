@@ -55,7 +55,9 @@ export async function startNeonHttpEndpoint(options: { databaseUrl: string; wsPr
   const poolFor = (connectionString: string): Pool => {
     let pool = pools.get(connectionString);
     if (!pool) {
-      pool = new Pool({ connectionString, max: 64, idleTimeoutMillis: 30_000, Client: ProxiedClient });
+      pool = new Pool({ connectionString, max: 64, idleTimeoutMillis: 30_000 });
+      // Neon's Pool sets its own Client class after taking the options, so the option would be lost.
+      (pool as unknown as { Client: typeof Client }).Client = ProxiedClient;
       pool.on("error", () => {});
       pools.set(connectionString, pool);
     }
