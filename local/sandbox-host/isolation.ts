@@ -136,7 +136,8 @@ export class Isolation {
       fenced = fence.command;
       if (this.dropsPrivileges) {
         uid = SANDBOX_UID_BASE + (this.nextUid++ % SANDBOX_UIDS);
-        fenced = [...asUid(uid), ...fenced];
+        const online = spec.allowInternetAccess && this.network?.pasta;
+        fenced = [...(online ? (this.network?.rootPrefix ?? []) : []), ...asUid(uid), ...fenced];
       }
     }
     const limited = this.limits === "prlimit" ? prlimitArgs(spec.template, fenced) : fenced;

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readlinkSync } from "node:fs";
-import { networkInterfaces } from "node:os";
+import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * Every fenced sandbox has a network namespace of its own. Without internet access it holds only
@@ -14,15 +15,25 @@ export class SandboxNetwork {
   private constructor(
     readonly pasta: boolean,
     private readonly blockedRoutes: string[],
+    /** Run as root before the sandbox's user takes over: what lets pasta open the TUN device. */
+    readonly rootPrefix: string[],
   ) {}
 
   /** `asSandboxUser` is the prefix that runs a command as a sandbox's user (empty when not root). */
   static detect(asSandboxUser: string[]): SandboxNetwork {
-    const [program, ...args] = [...asSandboxUser, "pasta", ...PASTA_ARGS, "--", "/bin/true"];
-    const pasta = spawnSync(program as string, args, { stdio: "ignore", timeout: 5000 }).status === 0;
+    const works = (prefix: string[]) => {
+      const [program, ...args] = [...prefix, ...asSandboxUser, "pasta", ...PASTA_ARGS, "--", "/bin/true"];
+      return spawnSync(program as string, args, { stdio: "ignore", timeout: 5000 }).status === 0;
+    };
     const privileged = asSandboxUser.length > 0;
+    let rootPrefix: string[] = [];
+    let pasta = works(rootPrefix);
+    if (!pasta && privileged) {
+      rootPrefix = tunForOthers();
+      pasta = rootPrefix.length > 0 && works(rootPrefix);
+    }
     const canRoute = privileged && spawnSync("nsenter", ["--version"], { stdio: "ignore" }).status === 0;
-    return new SandboxNetwork(pasta, canRoute ? hostRoutesToBlock() : []);
+    return new SandboxNetwork(pasta, canRoute ? hostRoutesToBlock() : [], pasta ? rootPrefix : []);
   }
 
   describe(): string {
@@ -64,6 +75,23 @@ export class SandboxNetwork {
       child.stdin.end(`${this.blockedRoutes.join("\n")}\n`);
     });
   }
+}
+
+/**
+ * Where `/dev/net/tun` is root's alone (mode 0600, as some machines keep it), a sandbox's uid
+ * cannot open it. As root, a device node of the same kind that others may open is made in a
+ * folder only root can enter, and bound over `/dev/net/tun` in a mount namespace of pasta's own;
+ * the host's device and every other process keep what they had. Empty when that cannot be done.
+ */
+function tunForOthers(): string[] {
+  const folder = mkdtempSync(join(tmpdir(), "runledger-tun-"));
+  const node = join(folder, "tun");
+  if (spawnSync("mknod", ["-m", "0666", node, "c", "10", "200"], { stdio: "ignore" }).status !== 0) {
+    rmSync(folder, { recursive: true, force: true });
+    return [];
+  }
+  process.once("exit", () => rmSync(folder, { recursive: true, force: true }));
+  return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", 'mount --bind "$0" /dev/net/tun && exec "$@"', node];
 }
 
 /** Quiet, foreground, nothing forwarded either way, the real gateway. */
