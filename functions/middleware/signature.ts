@@ -25,6 +25,8 @@ export interface SignatureUse {
   secretCiphertext: string;
   /** Whether its use is in the database yet: a submit leaves it to its own statement. */
   recorded: boolean;
+  /** A read's recording, while it runs beside the read. */
+  recording?: Promise<void>;
 }
 
 /**
@@ -85,6 +87,7 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("signatureUse", use);
   try {
     const isSubmit = c.req.method === "POST" && url.pathname === "/v1/executions";
+    if (c.req.method === "GET") return await readWhileRecording(c, key, use, next);
     if (!isSubmit) await recordUse(c, use);
     else if (key.revokedAt) throw new ApiError("key_revoked", "this key has been revoked");
     c.set("key", key);
@@ -97,6 +100,22 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /**
+ * A read changes nothing, so it runs while its signature's use is recorded: one round trip of
+ * waiting, not two. Its answer counts only once the use is recorded; a replay or a revoked key
+ * answers first, as the contract orders the checks, and the read's answer is dropped.
+ */
+async function readWhileRecording(c: Context<AppEnv>, key: KeyRow, use: SignatureUse, next: () => Promise<void>): Promise<void> {
+  c.set("key", key);
+  const recording = recordUse(c, use);
+  recording.catch(() => {});
+  use.recording = recording;
+  const reading = next();
+  reading.catch(() => {});
+  await recording;
+  await reading;
+}
+
+/**
  * A refusal of a request whose signature is not recorded yet (a submit refused before, or by, its
  * statement): the signature is recorded now, and a replay or a revoked key answers first, as the
  * contract orders the checks.
@@ -105,7 +124,7 @@ export async function settleSignature(c: Context<AppEnv>, refusal: ApiError): Pr
   const use = c.get("signatureUse");
   if (!use || use.recorded) return refusal;
   try {
-    await recordUse(c, use);
+    await (use.recording ?? recordUse(c, use));
   } catch (error) {
     // The database may be what failed the request: then its own refusal stands.
     if (error instanceof ApiError) return error;

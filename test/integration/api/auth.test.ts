@@ -103,6 +103,23 @@ describe("signed requests", () => {
     expect((await send(key.id, key.secret, { method: "POST", body, timestamp: `${ts}.002` })).status).toBe(202);
   });
 
+  test("a read runs beside its signature's recording, yet a replay or a revoked key still answers first", async () => {
+    const { key } = await newKey();
+    const ts = String(Math.floor(Date.now() / 1000));
+    const missing = "/v1/executions/exe_00000000000000000000000000";
+    const first = await send(key.id, key.secret, { path: missing, timestamp: ts });
+    expect(first.status, JSON.stringify(first.body)).toBe(404);
+    const replay = await send(key.id, key.secret, { path: missing, timestamp: ts });
+    expect(replay.status, JSON.stringify(replay.body)).toBe(401);
+    expect(replay.body.error.code).toBe("replayed_request");
+    expect((await admin("DELETE", `/admin/keys/${key.id}`)).status).toBe(200);
+    for (const [i, path] of [missing, "/v1/executions", "/v1/budget"].entries()) {
+      const refused = await send(key.id, key.secret, { path, timestamp: `${ts}.10${i}` });
+      expect(refused.status, `${path}: ${JSON.stringify(refused.body)}`).toBe(403);
+      expect(refused.body.error.code).toBe("key_revoked");
+    }
+  });
+
   test("an exact resend of a POST with an Idempotency-Key answers the original execution", async () => {
     const { key } = await newKey();
     const ts = (Date.now() / 1000).toFixed(3);
