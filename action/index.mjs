@@ -44,11 +44,20 @@ var RunledgerError = class extends Error {
   details;
   retryAfter;
   name = "RunledgerError";
+  /**
+   * Nothing answers at that address (connection refused, no such host, a port fetch refuses): unlike a
+   * connection that broke off or timed out, retrying soon will not help.
+   */
+  get unreachable() {
+    const reason = this.details?.reason;
+    return this.code === "network_error" && !(typeof reason === "string" && TRANSIENT_NETWORK.test(reason));
+  }
   /** Worth retrying: the platform was busy or down, or the answer never arrived. */
   get retryable() {
     return this.code === "unavailable" || this.code === "concurrency_limit" || this.code === "network_error";
   }
 };
+var TRANSIENT_NETWORK = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|other side closed)$/;
 async function errorFrom(res) {
   const text = await res.text();
   const requestId = res.headers.get("x-request-id");
@@ -80,7 +89,8 @@ async function fetchOrThrow(url, init) {
   } catch (error) {
     const cause = error.cause;
     const reason = cause?.code ?? cause?.message ?? error.message;
-    throw new RunledgerError("network_error", `could not reach ${URL.canParse(url) ? new URL(url).origin : url}: ${reason}`, 0);
+    const origin = URL.canParse(url) ? new URL(url).origin : url;
+    throw new RunledgerError("network_error", `could not reach ${origin}: ${reason}`, 0, null, { origin, reason });
   }
 }
 
@@ -226,6 +236,10 @@ var RunledgerClient = class {
   /** This key's events (execution webhooks, budget alerts), newest first, one page; pass `next_cursor` back as `cursor`. */
   listEvents(query = {}) {
     return this.call("GET", `/v1/events${queryString({ ...query })}`);
+  }
+  /** A signed link to this key's cost dashboard, working for `expiresIn` seconds (60 to 86400; 15 min by default). */
+  dashboardLink(options = {}) {
+    return this.call("POST", "/v1/dashboard-link", options.expiresIn === void 0 ? {} : { expires_in: options.expiresIn });
   }
   getBudget() {
     return this.call("GET", "/v1/budget");

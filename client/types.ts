@@ -52,6 +52,12 @@ export interface Delivery {
   duration_ms: number;
 }
 
+/** A signed link to a key's cost dashboard (`POST /v1/dashboard-link`, `POST /admin/keys/{id}/dashboard-link`). */
+export interface DashboardLink {
+  url: string;
+  expires_at: string;
+}
+
 export interface CostsQuery<G extends string = KeyGrouping> {
   /** First UTC day, `YYYY-MM-DD`, inclusive. */
   from?: string;
