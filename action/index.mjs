@@ -5,29 +5,6 @@ import { randomUUID as randomUUID2 } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { extname, resolve as resolve2 } from "node:path";
 
-// functions/services/signing.ts
-var encoder = new TextEncoder();
-async function hmacSha256(secret, message) {
-  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
-}
-async function sha256Hex(data) {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
-}
-function toHex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-async function requestSigningString(timestamp, method, pathAndQuery, body) {
-  return `${timestamp}
-${method}
-${pathAndQuery}
-${await sha256Hex(body)}`;
-}
-async function signRequest(secret, timestamp, method, pathAndQuery, body) {
-  const signed = await requestSigningString(timestamp, method, pathAndQuery, body);
-  return toHex(await hmacSha256(encoder.encode(secret), encoder.encode(signed)));
-}
-
 // client/errors.ts
 var RunledgerError = class extends Error {
   constructor(code, message, status, requestId = null, details, retryAfter = null) {
@@ -94,6 +71,29 @@ async function fetchOrThrow(url, init) {
   }
 }
 
+// client/signing.ts
+var encoder = new TextEncoder();
+async function hmacSha256(secret, message) {
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
+}
+async function sha256Hex(data) {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+}
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+async function requestSigningString(timestamp, method, pathAndQuery, body) {
+  return `${timestamp}
+${method}
+${pathAndQuery}
+${await sha256Hex(body)}`;
+}
+async function signRequest(secret, timestamp, method, pathAndQuery, body) {
+  const signed = await requestSigningString(timestamp, method, pathAndQuery, body);
+  return toHex(await hmacSha256(encoder.encode(secret), encoder.encode(signed)));
+}
+
 // client/sse.ts
 async function* readEventStream(body) {
   const decoder = new TextDecoder();
@@ -133,7 +133,7 @@ async function* readEventStream(body) {
   }
 }
 
-// db/schema/enums.ts
+// client/types.ts
 var FINAL_STATUSES = ["succeeded", "failed", "timed_out", "canceled", "error"];
 function isFinalStatus(status) {
   return FINAL_STATUSES.includes(status);

@@ -1,5 +1,5 @@
-import { signRequest } from "../functions/services/signing.js";
 import { errorFrom, fetchOrThrow, RunledgerError } from "./errors.js";
+import { signRequest } from "./signing.js";
 import { readEventStream } from "./sse.js";
 import {
   type Budget,
