@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { apiTypesPath, apiTypesSource, type Document } from "../../../client/tools/api-types.js";
 import { apiUrl, newKey } from "./harness.js";
+import { readmeSnippet } from "./readme-snippets.js";
 
 // The client package as someone outside the repository gets it: `npm pack` in client/, the tarball
 // installed globally into a prefix of its own, the `runledger` command run from an unrelated folder.
@@ -104,9 +105,20 @@ describe("the client package", () => {
       "--typeRoots",
       join(repoRoot, "node_modules/@types"),
     ];
-    await run(process.execPath, [tsc, ...options, "main.ts"], { cwd: project });
+    // The README's TypeScript snippet, saved as it says (hello.mts) and type-checked with the rest.
+    writeFileSync(join(project, "hello.mts"), readmeSnippet("client-ts"));
+    await run(process.execPath, [tsc, ...options, "main.ts", "hello.mts"], { cwd: project });
     const env = cleanEnv({ RUNLEDGER_URL: apiUrl(), RUNLEDGER_KEY: key.id, RUNLEDGER_SECRET: key.secret });
     const ran = await run(process.execPath, ["main.mjs"], { cwd: project, env });
     expect(JSON.parse(ran.stdout)).toEqual({ status: "succeeded", stdout: "2\n" });
+
+    // Run as the README says (`npx tsx hello.mts`; here the repository's own tsx, since the test is offline).
+    const tsx = join(repoRoot, "node_modules/tsx/dist/cli.mjs");
+    const hello = await run(process.execPath, [tsx, "hello.mts"], {
+      cwd: project,
+      env: { ...env, RUNLEDGER_ADMIN_TOKEN: inject("adminToken") },
+    });
+    expect(hello.stdout).toMatch(/^42\nsucceeded 42\n +0\.\d{6}\n409 execution_finished /);
+    expect(hello.stdout).toMatch(/\nkey_[0-9a-z]{24} sk_/);
   });
 });

@@ -120,7 +120,11 @@ describe("dashboard links", () => {
       ["tampered expiry", `${apiUrl()}/dashboard/${key.id}?expires=${Number(expires) + 60}&sig=${sig}`, /signature does not match/],
       ["another key's id", `${apiUrl()}/dashboard/${other.key.id}?expires=${expires}&sig=${sig}`, /signature does not match/],
       ["longer than 24 h", await forgeLink(key.id, new Date(Date.now() + 2 * 86_400_000), 900), /24 hours/],
-      ["no signature", `${apiUrl()}/dashboard/${key.id}?expires=${expires}`, /incomplete/],
+      ["no signature", `${apiUrl()}/dashboard/${key.id}?expires=${expires}`, /incomplete: it has no sig\./],
+      ["no expiry", `${apiUrl()}/dashboard/${key.id}?sig=${sig}`, /incomplete: it has no expires\./],
+      // Both present, so not "incomplete": a signature cut short, or an expiry that is not a number.
+      ["signature cut short", `${apiUrl()}/dashboard/${key.id}?expires=${expires}&sig=${sig.slice(0, 40)}`, /signature does not match/],
+      ["expiry not a number", `${apiUrl()}/dashboard/${key.id}?expires=${expires}x&sig=${sig}`, /signature does not match/],
       ["no key id", `${apiUrl()}/dashboard/nobody?expires=${expires}&sig=${sig}`, /does not name a key/],
     ];
     for (const [name, link, says] of cases) {
@@ -132,6 +136,7 @@ describe("dashboard links", () => {
       expect(res.text, name).toContain(res.headers.get("x-request-id") ?? "no request id");
       expect(res.text, name).not.toContain('data-day="');
     }
+    for (const [name, link] of cases) expect((await page(link)).text, name).not.toContain("needs both");
     expect((await page(good)).status).toBe(200);
   });
 
