@@ -156,7 +156,7 @@ describe("runledger run", () => {
   test("logs prints an execution's output so far; with --follow, live to its end and its status", async () => {
     const { env, client } = await keyEnv();
     const submitted = await client.createExecution({
-      code: "import time\nprint('one', flush=True)\ntime.sleep(1.5)\nprint('two')\nraise SystemError('late')",
+      code: "import time\nprint('one', flush=True)\ntime.sleep(4)\nprint('two')\nraise SystemError('late')",
     });
     for await (const event of client.events(submitted.id)) if (event.event === "stdout") break;
     const snapshot = await runCli(["logs", submitted.id], { env });
