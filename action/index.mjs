@@ -5,29 +5,6 @@ import { randomUUID as randomUUID2 } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { extname, resolve as resolve2 } from "node:path";
 
-// functions/services/signing.ts
-var encoder = new TextEncoder();
-async function hmacSha256(secret, message) {
-  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
-}
-async function sha256Hex(data) {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
-}
-function toHex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-async function requestSigningString(timestamp, method, pathAndQuery, body) {
-  return `${timestamp}
-${method}
-${pathAndQuery}
-${await sha256Hex(body)}`;
-}
-async function signRequest(secret, timestamp, method, pathAndQuery, body) {
-  const signed = await requestSigningString(timestamp, method, pathAndQuery, body);
-  return toHex(await hmacSha256(encoder.encode(secret), encoder.encode(signed)));
-}
-
 // client/errors.ts
 var RunledgerError = class extends Error {
   constructor(code, message, status, requestId = null, details, retryAfter = null) {
@@ -44,11 +21,20 @@ var RunledgerError = class extends Error {
   details;
   retryAfter;
   name = "RunledgerError";
+  /**
+   * Nothing answers at that address (connection refused, no such host, a port fetch refuses): unlike a
+   * connection that broke off or timed out, retrying soon will not help.
+   */
+  get unreachable() {
+    const reason = this.details?.reason;
+    return this.code === "network_error" && !(typeof reason === "string" && TRANSIENT_NETWORK.test(reason));
+  }
   /** Worth retrying: the platform was busy or down, or the answer never arrived. */
   get retryable() {
     return this.code === "unavailable" || this.code === "concurrency_limit" || this.code === "network_error";
   }
 };
+var TRANSIENT_NETWORK = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|other side closed)$/;
 async function errorFrom(res) {
   const text = await res.text();
   const requestId = res.headers.get("x-request-id");
@@ -80,8 +66,32 @@ async function fetchOrThrow(url, init) {
   } catch (error) {
     const cause = error.cause;
     const reason = cause?.code ?? cause?.message ?? error.message;
-    throw new RunledgerError("network_error", `could not reach ${URL.canParse(url) ? new URL(url).origin : url}: ${reason}`, 0);
+    const origin = URL.canParse(url) ? new URL(url).origin : url;
+    throw new RunledgerError("network_error", `could not reach ${origin}: ${reason}`, 0, null, { origin, reason });
   }
+}
+
+// client/signing.ts
+var encoder = new TextEncoder();
+async function hmacSha256(secret, message) {
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
+}
+async function sha256Hex(data) {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+}
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+async function requestSigningString(timestamp, method, pathAndQuery, body) {
+  return `${timestamp}
+${method}
+${pathAndQuery}
+${await sha256Hex(body)}`;
+}
+async function signRequest(secret, timestamp, method, pathAndQuery, body) {
+  const signed = await requestSigningString(timestamp, method, pathAndQuery, body);
+  return toHex(await hmacSha256(encoder.encode(secret), encoder.encode(signed)));
 }
 
 // client/sse.ts
@@ -123,7 +133,7 @@ async function* readEventStream(body) {
   }
 }
 
-// db/schema/enums.ts
+// client/types.ts
 var FINAL_STATUSES = ["succeeded", "failed", "timed_out", "canceled", "error"];
 function isFinalStatus(status) {
   return FINAL_STATUSES.includes(status);
@@ -226,6 +236,10 @@ var RunledgerClient = class {
   /** This key's events (execution webhooks, budget alerts), newest first, one page; pass `next_cursor` back as `cursor`. */
   listEvents(query = {}) {
     return this.call("GET", `/v1/events${queryString({ ...query })}`);
+  }
+  /** A signed link to this key's cost dashboard, working for `expiresIn` seconds (60 to 86400; 15 min by default). */
+  dashboardLink(options = {}) {
+    return this.call("POST", "/v1/dashboard-link", options.expiresIn === void 0 ? {} : { expires_in: options.expiresIn });
   }
   getBudget() {
     return this.call("GET", "/v1/budget");

@@ -1,6 +1,16 @@
 import { costsQueryString } from "./client.js";
 import { errorFrom, fetchOrThrow } from "./errors.js";
-import type { AdminGrouping, CostReport, CostsQuery, Key, KeyCreateInput, KeyPatchInput, KeyWithSecrets, RotatedSecret } from "./types.js";
+import type {
+  AdminGrouping,
+  CostReport,
+  CostsQuery,
+  DashboardLink,
+  Key,
+  KeyCreateInput,
+  KeyPatchInput,
+  KeyWithSecrets,
+  RotatedSecret,
+} from "./types.js";
 
 export interface AdminClientOptions {
   url: string;
@@ -51,6 +61,15 @@ export class RunledgerAdminClient {
   /** Revokes the key; its queued executions are canceled. Returns the key with `revoked_at`. */
   revokeKey(id: string): Promise<Key> {
     return this.call<Key>("DELETE", `/admin/keys/${encodeURIComponent(id)}`);
+  }
+
+  /** A signed link to any key's cost dashboard, working for `expiresIn` seconds (60 to 86400; 15 min by default). */
+  dashboardLink(id: string, options: { expiresIn?: number } = {}): Promise<DashboardLink> {
+    return this.call<DashboardLink>(
+      "POST",
+      `/admin/keys/${encodeURIComponent(id)}/dashboard-link`,
+      options.expiresIn === undefined ? undefined : { expires_in: options.expiresIn },
+    );
   }
 
   getCosts(query: CostsQuery<AdminGrouping> = {}): Promise<CostReport> {

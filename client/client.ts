@@ -1,10 +1,11 @@
-import { signRequest } from "../functions/services/signing.js";
 import { errorFrom, fetchOrThrow, RunledgerError } from "./errors.js";
+import { signRequest } from "./signing.js";
 import { readEventStream } from "./sse.js";
 import {
   type Budget,
   type CostReport,
   type CostsQuery,
+  type DashboardLink,
   type Delivery,
   type Event,
   type Execution,
@@ -197,6 +198,11 @@ export class RunledgerClient {
   /** This key's events (execution webhooks, budget alerts), newest first, one page; pass `next_cursor` back as `cursor`. */
   listEvents(query: { limit?: number; cursor?: string } = {}): Promise<{ data: Event[]; next_cursor: string | null }> {
     return this.call("GET", `/v1/events${queryString({ ...query })}`);
+  }
+
+  /** A signed link to this key's cost dashboard, working for `expiresIn` seconds (60 to 86400; 15 min by default). */
+  dashboardLink(options: { expiresIn?: number } = {}): Promise<DashboardLink> {
+    return this.call<DashboardLink>("POST", "/v1/dashboard-link", options.expiresIn === undefined ? {} : { expires_in: options.expiresIn });
   }
 
   getBudget(): Promise<Budget> {

@@ -17,11 +17,24 @@ export class RunledgerError extends Error {
     super(message);
   }
 
+  /**
+   * Nothing answers at that address (connection refused, no such host, a port fetch refuses): unlike a
+   * connection that broke off or timed out, retrying soon will not help.
+   */
+  get unreachable(): boolean {
+    const reason = (this.details as { reason?: unknown } | undefined)?.reason;
+    return this.code === "network_error" && !(typeof reason === "string" && TRANSIENT_NETWORK.test(reason));
+  }
+
   /** Worth retrying: the platform was busy or down, or the answer never arrived. */
   get retryable(): boolean {
     return this.code === "unavailable" || this.code === "concurrency_limit" || this.code === "network_error";
   }
 }
+
+/** Network failures worth another try: the connection broke off or timed out on the way. */
+const TRANSIENT_NETWORK =
+  /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|other side closed)$/;
 
 interface Envelope {
   error?: { code?: unknown; message?: unknown; request_id?: unknown; details?: unknown };
@@ -62,6 +75,7 @@ export async function fetchOrThrow(url: string, init: RequestInit): Promise<Resp
   } catch (error) {
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new RunledgerError("network_error", `could not reach ${URL.canParse(url) ? new URL(url).origin : url}: ${reason}`, 0);
+    const origin = URL.canParse(url) ? new URL(url).origin : url;
+    throw new RunledgerError("network_error", `could not reach ${origin}: ${reason}`, 0, null, { origin, reason });
   }
 }

@@ -1,56 +1,50 @@
-import type { z } from "@hono/zod-openapi";
-import type { KeyGrouping } from "../db/schema/enums.js";
-import type { Execution, zExecutionCreate, zExecutionList } from "../functions/schemas/execution.js";
-import type { zKeyCreate, zKeyPatch, zKeyWithSecrets, zRotated } from "../functions/schemas/key.js";
-
-// Wire types, taken from the zod schemas that validate requests and shape answers.
-export type { ErrorCode } from "../functions/errors.js";
-export type { Event } from "../functions/schemas/event.js";
-export type { Execution } from "../functions/schemas/execution.js";
-export type { Key } from "../functions/schemas/key.js";
-export type { Budget, CostReport } from "../functions/schemas/money-reports.js";
-
-/** The body of `POST /v1/executions` as a caller writes it: fields with a default may be left out. */
-export type ExecutionCreateInput = z.input<typeof zExecutionCreate>;
-export type ExecutionList = z.infer<typeof zExecutionList>;
-export type Language = Execution["language"];
-export {
+import type {
   ADMIN_GROUPINGS,
-  type AdminGrouping,
+  ErrorBody,
   EXECUTION_STATUSES,
-  type ExecutionStatus,
-  FINAL_STATUSES,
-  type FinalStatus,
-  isFinalStatus,
+  Execution,
+  ExecutionCreate,
+  ExecutionList as ExecutionListBody,
   KEY_GROUPINGS,
-  type KeyGrouping,
-  LANGUAGES,
-} from "../db/schema/enums.js";
+  KeyCreate,
+  KeyPatch,
+  KeyWithSecrets as KeyWithSecretsBody,
+  RotatedSecret as RotatedSecretBody,
+} from "./api-types.js";
+
+// Wire types, generated from the OpenAPI document (client/api-types.ts), itself generated from the zod
+// schemas that validate requests and shape answers.
+export type { Budget, CostReport, DashboardLink, Delivery, Event, Execution, Key } from "./api-types.js";
+export { ADMIN_GROUPINGS, EXECUTION_STATUSES, KEY_GROUPINGS, LANGUAGES } from "./api-types.js";
+
+export type ErrorCode = ErrorBody["error"]["code"];
+/** The body of `POST /v1/executions` as a caller writes it: fields with a default may be left out. */
+export type ExecutionCreateInput = ExecutionCreate;
+export type ExecutionList = ExecutionListBody;
+export type Language = Execution["language"];
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export type FinalStatus = Exclude<ExecutionStatus, "queued" | "running">;
+export type KeyGrouping = (typeof KEY_GROUPINGS)[number];
+export type AdminGrouping = (typeof ADMIN_GROUPINGS)[number];
+export const FINAL_STATUSES: readonly FinalStatus[] = ["succeeded", "failed", "timed_out", "canceled", "error"];
+
+export function isFinalStatus(status: string): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
 
 /** `POST /admin/keys` as a caller writes it (money as a decimal string or a number). */
-export type KeyCreateInput = z.input<typeof zKeyCreate>;
+export type KeyCreateInput = KeyCreate;
 /** `PATCH /admin/keys/{id}`. */
-export type KeyPatchInput = z.input<typeof zKeyPatch>;
-export type KeyWithSecrets = z.infer<typeof zKeyWithSecrets>;
-export type RotatedSecret = z.infer<typeof zRotated>;
+export type KeyPatchInput = KeyPatch;
+export type KeyWithSecrets = KeyWithSecretsBody;
+export type RotatedSecret = RotatedSecretBody;
 
 /** One event of a run's live stream (`GET /v1/executions/{id}/events`). */
 export type LiveEvent =
-  | { id: number; event: "status"; data: { status: ExecutionStatusName } }
+  | { id: number; event: "status"; data: { status: ExecutionStatus } }
   | { id: number; event: "stdout" | "stderr"; data: { text: string } }
   | { id: number; event: "result"; data: Record<string, unknown> }
   | { id: number; event: "end"; data: Execution };
-
-type ExecutionStatusName = Execution["status"];
-
-/** One attempt to deliver an execution's webhook (`GET /v1/executions/{id}/deliveries`). */
-export interface Delivery {
-  attempt: number;
-  at: string;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-}
 
 export interface CostsQuery<G extends string = KeyGrouping> {
   /** First UTC day, `YYYY-MM-DD`, inclusive. */

@@ -1,4 +1,4 @@
-import { constantTimeEqualText, signWebhook } from "../functions/services/signing.js";
+import { constantTimeEqualText, signWebhook } from "./signing.js";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 

@@ -23,7 +23,7 @@ import { registerGetCosts } from "./routes/costs-get.js";
 import { registerAdminDashboardLink } from "./routes/dashboard-link-admin.js";
 import { registerSelfDashboardLink } from "./routes/dashboard-link-self.js";
 import { registerDashboardSignIn } from "./routes/dashboard-sign-in.js";
-import { registerDashboardView } from "./routes/dashboard-view.js";
+import { registerDashboardExecution, registerDashboardView } from "./routes/dashboard-view.js";
 import { registerListEvents } from "./routes/events-list.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
@@ -73,6 +73,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerAdminDashboardLink(app);
   registerDashboardSignIn(app);
   registerDashboardView(app);
+  registerDashboardExecution(app);
   registerHealthz(app);
   registerLivez(app);
   registerOpenApi(app);

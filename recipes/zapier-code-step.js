@@ -1,6 +1,7 @@
 // runledger from a "Code by Zapier" step (Run JavaScript). Input Data: url, key, secret, code, and optionally
-// language (python), timeout_ms, wait_seconds (how long runledger holds the answer; default 8, within Zapier's time
-// limit), idempotency_key (e.g. the trigger's id, so a replayed Zap does not run the code twice), webhook_url
+// language (python), timeout_ms, wait_seconds (how long runledger holds the answer for the run to finish; default 0,
+// since Zapier ends a Code step after 1 s on its Free plan: set it a few seconds under your plan's limit),
+// idempotency_key (e.g. the trigger's id, so a replayed Zap does not run the code twice), webhook_url
 // (e.g. a "Webhooks by Zapier" Catch Hook, for runs longer than the step may wait).
 const crypto = require("crypto");
 
@@ -11,7 +12,7 @@ if (!url || !inputData.key || !inputData.secret || !inputData.code) {
 const payload = { code: inputData.code, language: inputData.language || "python" };
 if (inputData.timeout_ms) payload.timeout_ms = Number(inputData.timeout_ms);
 if (inputData.webhook_url) payload.webhook_url = inputData.webhook_url;
-const path = `/v1/executions?wait=${Number(inputData.wait_seconds || 8)}`;
+const path = `/v1/executions?wait=${Number(inputData.wait_seconds || 0)}`;
 const body = JSON.stringify(payload);
 const timestamp = (Date.now() / 1000).toFixed(3);
 const bodyHash = crypto.createHash("sha256").update(body).digest("hex");

@@ -1,9 +1,14 @@
 // @ts-check
 // Bundles the CLI (client/cli/main.ts and what it imports) into one plain ES module, client/dist/runledger.mjs,
 // with esbuild. `npm install` runs this as the `prepare` script; the `runledger` bin runs it again whenever a
-// source file is newer than the bundle. `--action` bundles the GitHub Action (action/src/main.ts) into
-// action/index.mjs instead, the file the runner runs (committed, since the runner installs nothing).
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+// source file is newer than the bundle. `--package` also bundles the library (client/index.ts) into
+// client/dist/index.mjs and writes its type declarations under client/dist/types/: the client package
+// (client/package.json) that `npm pack` in client/ makes, with no runtime dependency. `--action` bundles the
+// GitHub Action (action/src/main.ts, which imports the client) into action/index.mjs instead, the file the
+// runner runs (committed, since the runner installs nothing).
+import { execFileSync } from "node:child_process";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const clientDir = fileURLToPath(new URL("../", import.meta.url));
@@ -22,6 +27,8 @@ export async function buildCli() {
     target: "node20",
     write: false,
     metafile: true,
+    // The package's bin is this file itself.
+    banner: { js: "#!/usr/bin/env node" },
     logLevel: "warning",
   });
   const [output] = result.outputFiles;
@@ -34,6 +41,24 @@ export async function buildCli() {
   writeFileSync(`${inputsPath}.${suffix}`, JSON.stringify(inputs));
   renameSync(`${bundlePath}.${suffix}`, bundlePath);
   renameSync(`${inputsPath}.${suffix}`, inputsPath);
+}
+
+/** The library bundle and its declarations, for the client package. */
+export async function buildLibrary() {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: [`${clientDir}index.ts`],
+    absWorkingDir: clientDir,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: `${clientDir}dist/index.mjs`,
+    logLevel: "warning",
+  });
+  rmSync(`${clientDir}dist/types`, { recursive: true, force: true });
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "-p", `${clientDir}tsconfig.json`], { stdio: "inherit" });
 }
 
 export const actionPath = fileURLToPath(new URL("../../action/index.mjs", import.meta.url));
@@ -60,6 +85,9 @@ export async function actionBundle() {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes("--action")) {
   writeFileSync(actionPath, await actionBundle());
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes("--package")) {
+  await buildCli();
+  await buildLibrary();
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     await buildCli();

@@ -3,7 +3,7 @@ import { integer, oneOf, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { keyClient } from "./config.js";
 import { EXIT, usageError } from "./exit.js";
-import { printHelp, printJson, table } from "./io.js";
+import { printHelp, printJson, table, usd, wantsJson } from "./io.js";
 
 const STATUSES = EXECUTION_STATUSES;
 
@@ -30,15 +30,17 @@ export const getCommand: Command = {
   },
 };
 
-const listHelp = `Usage: runledger list [--status S] [--tag TAG] [--limit N] [--cursor C]
+const listHelp = `Usage: runledger list [--status S] [--tag TAG] [--limit N] [--cursor C] [--json]
 
-Prints a page of this key's executions, newest first, as JSON ({data, next_cursor}).
+Prints a page of this key's executions, newest first: a table on a terminal, the server's JSON
+({data, next_cursor}) with --json or when the output is piped or redirected.
 
 Options:
       --status S   only executions in status S (queued, running, succeeded, failed, timed_out, canceled, error)
       --tag TAG    only executions with this tag
       --limit N    1 to 100 (default 20)
-      --cursor C   the next_cursor of an earlier page`;
+      --cursor C   the next_cursor of an earlier page
+      --json       JSON even on a terminal`;
 
 export const listCommand: Command = {
   name: "list",
@@ -50,13 +52,39 @@ export const listCommand: Command = {
       tag: { type: "string" },
       limit: { type: "string" },
       cursor: { type: "string" },
+      json: { type: "boolean" },
     });
     if (values.help) return printHelp(listHelp);
     if (positionals.length) throw usageError("list takes no arguments\nSee: runledger list --help");
     const status = oneOf(values.status, STATUSES, "--status");
-    printJson(
-      await keyClient().listExecutions({ status, tag: values.tag, limit: integer(values.limit, "--limit"), cursor: values.cursor }),
-    );
+    const page = await keyClient().listExecutions({
+      status,
+      tag: values.tag,
+      limit: integer(values.limit, "--limit"),
+      cursor: values.cursor,
+    });
+    if (wantsJson(values.json)) return printJson(page);
+    if (page.data.length === 0) console.log("no executions");
+    else {
+      console.log(
+        table(
+          [
+            ["id", "status", "language", "created", "duration", "cost", "tags"],
+            ...page.data.map((e) => [
+              e.id,
+              e.status,
+              e.language,
+              e.created_at,
+              e.duration_ms === null ? "-" : `${e.duration_ms} ms`,
+              usd(e.cost_usd),
+              e.tags.join(","),
+            ]),
+          ],
+          "lllrrrl",
+        ),
+      );
+    }
+    if (page.next_cursor) console.log(`more: runledger list --cursor ${page.next_cursor}`);
     return EXIT.ok;
   },
 };

@@ -55,9 +55,25 @@ export function describeError(error: unknown): { lines: string[]; exitCode: numb
   if (error instanceof RunledgerError) {
     const where = error.status ? ` (HTTP ${error.status})` : "";
     const lines = [`${error.code}${where}: ${error.message}`];
-    if (error.details !== undefined) lines.push(`  details: ${JSON.stringify(error.details)}`);
+    if (error.details !== undefined && error.code !== "network_error") lines.push(`  details: ${JSON.stringify(error.details)}`);
     if (error.requestId) lines.push(`  request id: ${error.requestId}`);
+    const hint = hintFor(error);
+    if (hint) lines.push(`  hint: ${hint}`);
     return { lines, exitCode: EXIT.api };
   }
   return { lines: [(error as Error)?.stack ?? String(error)], exitCode: EXIT.api };
+}
+
+/** What to try next, for the errors a setting on the caller's side usually causes. */
+function hintFor(error: RunledgerError): string | null {
+  if (error.code === "network_error") {
+    return "is runledger running there? Point RUNLEDGER_URL at your deployment, or start a local stack with `npm start` in a clone of runledger";
+  }
+  if (error.code === "unauthorized" && /admin token/.test(error.message))
+    return "check RUNLEDGER_ADMIN_TOKEN (the deployment's ADMIN_TOKEN)";
+  if (error.code === "unauthorized") {
+    return "check RUNLEDGER_KEY and RUNLEDGER_SECRET: the key must exist on the deployment at RUNLEDGER_URL, and the secret be its current one";
+  }
+  if (error.code === "timestamp_out_of_range") return "this machine's clock is more than 300 s off the server's";
+  return null;
 }

@@ -56,6 +56,8 @@ export function printEnding(execution: Execution): void {
     canceled: "was canceled",
     error: "could not be run by the platform",
   };
+  const exitCode = result?.exit_code;
+  if (execution.status === "failed" && typeof exitCode === "number" && exitCode !== 0) summary.failed = `exited with code ${exitCode}`;
   const line = summary[execution.status];
   if (line) process.stderr.write(`runledger: ${execution.id} ${line}\n`);
 }

@@ -29,10 +29,26 @@ export function printHelp(text: string): number {
   return EXIT.ok;
 }
 
-/** Rows as columns separated by two spaces, the first column left-aligned, the rest right-aligned. */
-export function table(rows: string[][]): string {
+/**
+ * Rows as columns separated by two spaces. `align` has one letter per column, `l` or `r`; by default
+ * the first column is left-aligned and the rest right-aligned. The last column is not padded.
+ */
+export function table(rows: string[][], align?: string): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
+  const left = (i: number) => (align ? align[i] !== "r" : i === 0);
   return rows
-    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  "))
+    .map((row) =>
+      row
+        .map((cell, i) => (left(i) ? (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)) : cell.padStart(widths[i] ?? 0)))
+        .join("  "),
+    )
     .join("\n");
 }
+
+/** JSON when asked (`--json`) or when standard output is not a terminal (a pipe, a file): tables are for people. */
+export function wantsJson(flag: boolean | undefined): boolean {
+  return flag === true || !process.stdout.isTTY;
+}
+
+/** A money string as `$0.000148`, or `-` when there is none yet. */
+export const usd = (value: string | null | undefined) => (value == null ? "-" : `$${value}`);

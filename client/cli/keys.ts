@@ -3,19 +3,19 @@ import { integer, oneOf, parse } from "./args.js";
 import type { Command } from "./command.js";
 import { adminClient } from "./config.js";
 import { EXIT, usageError } from "./exit.js";
-import { printHelp, printJson } from "./io.js";
+import { printHelp, printJson, table, usd, wantsJson } from "./io.js";
 
 const PERIODS = ["day", "month", "total"] as const;
 
 const help = `Usage: runledger keys create --name NAME --budget USD --period day|month|total [limits]
-       runledger keys list
+       runledger keys list [--json]
        runledger keys get ID
        runledger keys update ID [--name NAME] [--budget USD] [--period P] [limits]
        runledger keys rotate ID
        runledger keys revoke ID
 
 Manages API keys with the deployment's admin token (RUNLEDGER_URL, RUNLEDGER_ADMIN_TOKEN).
-Prints JSON. create shows the key's secret and webhook secret, and rotate the new secret: only then.
+Prints JSON; list prints a table on a terminal (JSON with --json, or when piped). create shows the key's secret and webhook secret, and rotate the new secret: only then.
 
 Limits:
       --max-timeout-ms MS     the longest timeout_ms a run may ask for (default 300000)
@@ -39,6 +39,7 @@ const options = {
   "alert-at": { type: "string" },
   "internet-access": { type: "boolean" },
   "no-internet-access": { type: "boolean" },
+  json: { type: "boolean" },
 } as const;
 
 export const keysCommand: Command = {
@@ -82,9 +83,24 @@ export const keysCommand: Command = {
         printJson(await admin().updateKey(id as string, { ...patch, ...guardrails }));
         return EXIT.ok;
       }
-      case "list":
-        printJson(await admin().listKeys());
+      case "list": {
+        const keys = await admin().listKeys();
+        if (wantsJson(values.json)) return printJson(keys);
+        if (keys.length === 0) console.log("no keys");
+        else {
+          const rows = keys.map((k) => [
+            k.id,
+            k.name,
+            `${usd(k.budget_usd)}/${k.budget_period}`,
+            k.hourly_limit_usd ? `${usd(k.hourly_limit_usd)}/hour` : "-",
+            String(k.max_concurrency),
+            k.created_at,
+            k.revoked_at ? `revoked ${k.revoked_at}` : "active",
+          ]);
+          console.log(table([["id", "name", "budget", "hourly", "concurrency", "created", "state"], ...rows], "llrrrll"));
+        }
         return EXIT.ok;
+      }
       case "get":
         printJson(await admin().getKey(id as string));
         return EXIT.ok;

@@ -1,4 +1,7 @@
+import { closest } from "./args.js";
 import type { Command } from "./command.js";
+import { dashboardCommand } from "./dashboard.js";
+import { deliveriesCommand, redeliverCommand } from "./deliveries.js";
 import { cancelCommand, eventsCommand, getCommand, listCommand } from "./executions.js";
 import { CliError, describeError, EXIT } from "./exit.js";
 import { keysCommand } from "./keys.js";
@@ -16,6 +19,9 @@ const commands: Command[] = [
   budgetCommand,
   costsCommand,
   eventsCommand,
+  deliveriesCommand,
+  redeliverCommand,
+  dashboardCommand,
   verifyWebhookCommand,
   keysCommand,
 ];
@@ -36,10 +42,12 @@ directory with \`npm start\` are used, at http://127.0.0.1:8787 unless RUNLEDGER
 
 Exit status:
   0    success (run: the code succeeded)
-  1    run: the code failed (raised, or exited non-zero); verify-webhook: not verified
+  1    run: the code failed: it raised, or exited non-zero (printed as \`exited with code N\`);
+       verify-webhook: not verified
   2    usage: unknown command or option, missing argument
   3    configuration: no URL, key, secret or token; a local file that cannot be read
   4    the server answered an error (its code and message are printed) or could not be reached
+       (said at once, with a hint, when nothing listens at RUNLEDGER_URL)
   5    run: the platform could not run the code (status error)
   6    run: the execution was canceled
   124  run: the code hit its timeout (status timed_out)
@@ -52,7 +60,13 @@ async function main(argv: string[]): Promise<number> {
     return name ? EXIT.ok : EXIT.usage;
   }
   const command = commands.find((c) => c.name === name);
-  if (!command) throw new CliError(`unknown command '${name}'\nSee: runledger --help`, EXIT.usage);
+  if (!command) {
+    const suggestion = closest(
+      name,
+      commands.map((c) => c.name),
+    );
+    throw new CliError(`unknown command '${name}'${suggestion ? `; did you mean ${suggestion}?` : ""}\nSee: runledger --help`, EXIT.usage);
+  }
   return command.run(rest);
 }
 

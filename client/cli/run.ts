@@ -30,7 +30,8 @@ Runs FILE (or standard input, with -) in a sandbox.
 
 Options:
   -l, --language L         python, javascript, typescript, bash, r or java
-                           (default: from FILE's extension: .py .js .ts .sh .r .java; else python)
+                           (default: from FILE's extension: .py .js .mjs .cjs .ts .sh .bash .r .java;
+                           another extension is a usage error; standard input is python)
   -t, --timeout MS         the run's timeout in milliseconds (server default 30000)
   -e, --env NAME=VALUE     an environment variable for the code (repeatable)
   -f, --file LOCAL[:PATH]  upload a local file next to the code, at PATH (default: LOCAL if it is
@@ -56,6 +57,19 @@ Options:
 Without --wait it prints the queued execution as JSON and exits 0.
 Ctrl-C while waiting cancels the execution, keeps what was printed, and exits 130.`;
 
+/** The language a file's extension names (standard input is Python unless --language says otherwise). */
+function languageOf(source: string): Language {
+  if (source === "-") return "python";
+  const extension = extname(source).toLowerCase();
+  const language = BY_EXTENSION[extension];
+  if (language) return language;
+  const known = Object.keys(BY_EXTENSION).join(" ");
+  throw usageError(
+    `cannot tell the language of ${source} from ${extension ? `its extension ${extension}` : "a name without an extension"}: ` +
+      `pass --language ${LANGUAGES.join("|")}\n(extensions known: ${known})`,
+  );
+}
+
 /** The file to upload: its bytes as UTF-8 text when they are, else base64. */
 function fileEntry(spec: string) {
   const colon = spec.lastIndexOf(":");
@@ -76,7 +90,9 @@ async function submit(client: RunledgerClient, body: ExecutionCreateInput, wait:
     try {
       return await client.createExecution(body, { wait, idempotencyKey });
     } catch (error) {
-      const transient = error instanceof RunledgerError && (error.code === "unavailable" || error.code === "network_error");
+      // Nothing listening (the server is down, or RUNLEDGER_URL is wrong) is said at once, not after retries.
+      const transient =
+        error instanceof RunledgerError && (error.code === "unavailable" || (error.code === "network_error" && !error.unreachable));
       if (!transient || attempt >= 4) throw error;
       await new Promise((resolve) => setTimeout(resolve, (error.retryAfter ?? 2 ** (attempt - 1)) * 1000));
     }
@@ -124,7 +140,7 @@ export const runCommand: Command = {
     if (!source || extra.length) throw usageError("run takes one FILE, or - for standard input\nSee: runledger run --help");
     const code = source === "-" ? await readStdin() : readLocal(source).toString("utf8");
     if (!code) throw usageError(`no code in ${source === "-" ? "standard input" : source}`);
-    const language = oneOf(values.language, LANGUAGES, "--language") ?? BY_EXTENSION[extname(source).toLowerCase()] ?? "python";
+    const language = oneOf(values.language, LANGUAGES, "--language") ?? languageOf(source);
     const body: ExecutionCreateInput = { code, language };
     const timeout = integer(values.timeout, "--timeout");
     if (timeout !== undefined) body.timeout_ms = timeout;

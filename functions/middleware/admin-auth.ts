@@ -16,9 +16,9 @@ export function bearerToken(header: string | undefined): string {
 
 /** Admin routes: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
 export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!isAdminToken(c, bearerToken(c.req.header("authorization")))) {
-    throw new ApiError("unauthorized", "send Authorization: Bearer <admin token>");
-  }
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) throw new ApiError("unauthorized", "send Authorization: Bearer <admin token>");
+  if (!isAdminToken(c, token)) throw new ApiError("unauthorized", "the bearer token is not this deployment's admin token");
   assertJson(c.get("rawBody"), c.req.url);
   await next();
 };

@@ -13,7 +13,23 @@ const TOLERANCE_S = 300;
 const TIMESTAMP = /^\d{1,12}(\.\d{1,3})?$/;
 const SIGNATURE = /^v1=[0-9a-f]{64}$/;
 const KEY_ID = idPattern("key");
+/** An unknown key and a signature that does not verify answer alike: the answer reveals no key. */
 const UNAUTHORIZED = "invalid signature or unknown key";
+const ALL_HEADERS = "send X-Runledger-Key, X-Runledger-Timestamp and X-Runledger-Signature";
+
+/** What is missing or malformed in the signing headers, said plainly; null when they are all in form. */
+function headerProblem(keyId: string | undefined, timestamp: string | undefined, signatures: string[]): string | null {
+  const missing = [
+    keyId ? null : "X-Runledger-Key",
+    timestamp ? null : "X-Runledger-Timestamp",
+    signatures.length ? null : "X-Runledger-Signature",
+  ].filter((name) => name !== null);
+  if (missing.length) return `missing ${missing.join(", ")}: ${ALL_HEADERS}`;
+  if (!TIMESTAMP.test(timestamp ?? "")) return "X-Runledger-Timestamp must be unix seconds, optionally with milliseconds (1795342245.123)";
+  if (signatures.length > 8) return "X-Runledger-Signature carries at most 8 signatures";
+  if (!signatures.every((s) => SIGNATURE.test(s))) return "X-Runledger-Signature must be v1=<64 lowercase hex chars of HMAC-SHA256>";
+  return null;
+}
 
 /** A signature that matched, and how its use is to be recorded. */
 export interface SignatureUse {
@@ -45,17 +61,11 @@ export const verifySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
   const keyId = c.req.header("x-runledger-key");
   const timestamp = c.req.header("x-runledger-timestamp");
   const signatures = (c.req.header("x-runledger-signature") ?? "").split(" ").filter(Boolean);
-  if (
-    !keyId ||
-    !KEY_ID.test(keyId) ||
-    !timestamp ||
-    !TIMESTAMP.test(timestamp) ||
-    signatures.length === 0 ||
-    signatures.length > 8 ||
-    !signatures.every((s) => SIGNATURE.test(s))
-  ) {
-    throw new ApiError("unauthorized", "send X-Runledger-Key, X-Runledger-Timestamp and X-Runledger-Signature: v1=<hex HMAC-SHA256>");
-  }
+  const malformed = headerProblem(keyId, timestamp, signatures);
+  if (malformed) throw new ApiError("unauthorized", malformed);
+  // A key id that is not in a key id's form names no key: the same answer as an unknown one.
+  if (!keyId || !KEY_ID.test(keyId)) throw new ApiError("unauthorized", UNAUTHORIZED);
+  if (!timestamp) throw new ApiError("unauthorized", ALL_HEADERS);
   const { db, clock, secrets, sweeps } = c.get("services");
   const now = clock.now();
   // In the documented order (README, "Calling it"): an unknown key, then the timestamp, then the signature.

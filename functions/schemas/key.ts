@@ -55,7 +55,10 @@ export const zKeyPatch = z
     templates: z.union([zTemplates, z.literal("all")]).optional(),
     internet_access: z.boolean().optional(),
     /** null removes it. */
-    hourly_limit_usd: zUsd.nullable().optional(),
+    hourly_limit_usd: zUsd
+      .nullable()
+      .optional()
+      .openapi({ type: ["string", "null"], example: "25.00" }),
     events_url: z.string().max(2048).nullable().optional(),
     alert_thresholds: zAlertThresholds.optional(),
   })

@@ -50,13 +50,18 @@ export async function verifyDashboardLink(
   sigParam: string | undefined,
   now: Date,
 ): Promise<LinkCheck> {
-  if (!expiresParam || !sigParam || !/^\d{1,12}$/.test(expiresParam) || !/^[0-9a-f]{64}$/.test(sigParam)) {
-    return { ok: false, reason: "malformed", message: "This link is incomplete: it needs both expires and sig." };
+  if (!expiresParam || !sigParam) {
+    const missing = [expiresParam ? null : "expires", sigParam ? null : "sig"].filter(Boolean).join(" and ");
+    return { ok: false, reason: "malformed", message: `This link is incomplete: it has no ${missing}. Copy the whole link.` };
+  }
+  // Both present but not in their form: cut short or changed on the way, which is what a bad signature says.
+  if (!/^\d{1,12}$/.test(expiresParam) || !/^[0-9a-f]{64}$/.test(sigParam)) {
+    return { ok: false, reason: "bad_signature", message: "This link's signature does not match: it was altered, cut short or mistyped." };
   }
   const expires = Number(expiresParam);
   const expected = await signature(secretEncryptionKey, keyId, expires);
   if (!constantTimeEqualText(expected, sigParam)) {
-    return { ok: false, reason: "bad_signature", message: "This link's signature does not match: it was altered or mistyped." };
+    return { ok: false, reason: "bad_signature", message: "This link's signature does not match: it was altered, cut short or mistyped." };
   }
   const nowSeconds = now.getTime() / 1000;
   if (expires <= nowSeconds) {

@@ -81,7 +81,10 @@ export function DashboardPage(props: DashboardProps) {
           <BreakdownTable id="by-tag" title="By tag (an execution under each of its tags)" column="tag" rows={data.byTag} />
         </div>
         <div style="height:1rem" />
-        <LatestExecutions executions={data.latest} />
+        <LatestExecutions
+          executions={data.latest}
+          detail={(id) => `${link.path}/executions/${id}?expires=${link.expires}&sig=${link.sig}`}
+        />
       </main>
     </Layout>
   );

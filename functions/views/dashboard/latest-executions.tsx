@@ -2,7 +2,7 @@ import type { LatestExecution } from "../../services/dashboard-data.js";
 import { usd } from "./format.js";
 
 /** The key's latest executions, newest first, whatever their status. */
-export function LatestExecutions(props: { executions: LatestExecution[] }) {
+export function LatestExecutions(props: { executions: LatestExecution[]; detail: (id: string) => string }) {
   return (
     <section class="card" id="latest">
       <h2>Latest executions</h2>
@@ -25,7 +25,9 @@ export function LatestExecutions(props: { executions: LatestExecution[] }) {
             <tbody>
               {props.executions.map((e) => (
                 <tr data-execution={e.id} data-status={e.status}>
-                  <td class="mono">{e.id}</td>
+                  <td class="mono">
+                    <a href={props.detail(e.id)}>{e.id}</a>
+                  </td>
                   <td>{`${e.created_at.slice(0, 10)} ${e.created_at.slice(11, 19)}`}</td>
                   <td>{e.language}</td>
                   <td>{e.template}</td>

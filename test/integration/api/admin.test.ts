@@ -87,6 +87,7 @@ describe("open routes", () => {
         "/admin/keys/{id}/dashboard-link",
         "/dashboard",
         "/dashboard/{key_id}",
+        "/dashboard/{key_id}/executions/{id}",
         "/docs",
         "/healthz",
         "/livez",

@@ -73,13 +73,36 @@ describe("signed requests", () => {
     expect((await send("key_nope", key.secret)).body.error.code).toBe("unauthorized");
   });
 
-  test("an unknown key and a wrong signature get the same answer", async () => {
+  test("an unknown key and a wrong signature get the same answer, which says so", async () => {
     const { key } = await newKey();
     const unknown = await send("key_0000000000000000000000zz", key.secret);
     const wrong = await send(key.id, "sk_not-the-secret");
-    expect(unknown.status).toBe(401);
+    const notAKeyId = await send("key_nope", key.secret);
+    for (const res of [unknown, wrong, notAKeyId]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(401);
+      expect(res.body.error.code).toBe("unauthorized");
+      expect(res.body.error.message).toBe("invalid signature or unknown key");
+    }
+  });
+
+  test("a missing or malformed header is named in the message", async () => {
+    const { key } = await newKey();
+    const bare = (await (await fetch(`${apiUrl()}/v1/budget`)).json()) as ApiErrorBody;
+    expect(bare.error.message).toMatch(/^missing X-Runledger-Key, X-Runledger-Timestamp, X-Runledger-Signature: send /);
+    const noSignature = await fetch(`${apiUrl()}/v1/budget`, {
+      headers: { "x-runledger-key": key.id, "x-runledger-timestamp": String(Math.floor(Date.now() / 1000)) },
+    });
+    expect(((await noSignature.json()) as ApiErrorBody).error.message).toMatch(/^missing X-Runledger-Signature: /);
+    expect((await send(key.id, key.secret, { timestamp: "yesterday" })).body.error.message).toContain("X-Runledger-Timestamp must be");
+    expect((await send(key.id, key.secret, { signature: "sha256=abc" })).body.error.message).toContain("X-Runledger-Signature must be");
+  });
+
+  test("a wrong admin token is told apart from a missing one", async () => {
+    const wrong = await admin<ApiErrorBody>("GET", "/admin/keys", undefined, "not-the-admin-token");
     expect(wrong.status).toBe(401);
-    expect(unknown.body.error.message).toBe(wrong.body.error.message);
+    expect(wrong.body.error.message).toBe("the bearer token is not this deployment's admin token");
+    const missing = (await (await fetch(`${apiUrl()}/admin/keys`)).json()) as ApiErrorBody;
+    expect(missing.error.message).toBe("send Authorization: Bearer <admin token>");
   });
 
   test("a timestamp more than 300 s away, either way, is out of range", async () => {

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, inject, test } from "vitest";
@@ -43,6 +45,26 @@ function runCli(
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? "");
   });
+}
+
+const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
+/** The CLI with a terminal as its standard output (util-linux `script` gives it one), as a person runs it. */
+function runInTerminal(args: string[], env: Record<string, string>): Promise<Ran> {
+  const command = [process.execPath, bin, ...args].map(quote).join(" ");
+  return runCli(["-qec", command, "/dev/null"], { env, command: ["script"] }).then((ran) => ({
+    ...ran,
+    stdout: ran.stdout.replaceAll("\r\n", "\n"),
+  }));
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** A fresh key and the environment that points the CLI at it. */
@@ -134,7 +156,7 @@ describe("runledger run", () => {
   test("logs prints an execution's output so far; with --follow, live to its end and its status", async () => {
     const { env, client } = await keyEnv();
     const submitted = await client.createExecution({
-      code: "import time\nprint('one', flush=True)\ntime.sleep(1.5)\nprint('two')\nraise SystemError('late')",
+      code: "import time\nprint('one', flush=True)\ntime.sleep(4)\nprint('two')\nraise SystemError('late')",
     });
     for await (const event of client.events(submitted.id)) if (event.event === "stdout") break;
     const snapshot = await runCli(["logs", submitted.id], { env });
@@ -153,6 +175,7 @@ describe("runledger run", () => {
     const ran = await runCli(["run", "hello.sh", "--wait", "--env", "GREETING=hi", "--file", "data.txt"], { env });
     expect(ran.code, show(ran)).toBe(1);
     expect(ran.stdout).toBe("hi from bash\nuploaded\n");
+    expect(ran.stderr).toMatch(/^runledger: exe_[0-9a-z]{24} exited with code 3$/m);
   });
 
   test("--outputs brings files back and --into writes them at their paths; --no-internet runs offline", async () => {
@@ -205,8 +228,56 @@ describe("runledger run", () => {
     expect(missingFile.code, show(missingFile)).toBe(3);
   });
 
+  test("a typo in an option or a command suggests what was meant, in the CLI's own words", async () => {
+    const { env } = await keyEnv();
+    const typo = await runCli(["run", "-", "--wiat"], { env, input: "print(1)" });
+    expect(typo.code, show(typo)).toBe(2);
+    expect(typo.stderr).toBe("runledger: run: unknown option --wiat; did you mean --wait?\nSee: runledger run --help\n");
+    const keysTypo = await runCli(["keys", "list", "--jsn"], { env });
+    expect(keysTypo.stderr).toContain("did you mean --json?");
+    const missingValue = await runCli(["run", "-", "--timeout", "--wait"], { env, input: "print(1)" });
+    expect(missingValue.code, show(missingValue)).toBe(2);
+    expect(missingValue.stderr).toContain("--timeout needs a value");
+    const flagValue = await runCli(["run", "-", "--wait=yes"], { env, input: "print(1)" });
+    expect(flagValue.stderr).toContain("--wait takes no value");
+    const command = await runCli(["lsit"], { env });
+    expect(command.code, show(command)).toBe(2);
+    expect(command.stderr).toContain("unknown command 'lsit'; did you mean list?");
+    for (const ran of [typo, keysTypo, missingValue, flagValue, command]) expect(ran.stderr).not.toMatch(/Unknown option|positional/);
+  });
+
+  test("a file whose extension names no language is a usage error that lists the languages", async () => {
+    const { env, client } = await keyEnv();
+    writeFileSync(join(scratch, "hello.rb"), "puts 1\n");
+    const ran = await runCli(["run", "hello.rb", "--wait"], { env });
+    expect(ran.code, show(ran)).toBe(2);
+    expect(ran.stderr).toContain("cannot tell the language of hello.rb from its extension .rb");
+    expect(ran.stderr).toContain("--language python|javascript|typescript|bash|r|java");
+    expect((await client.listExecutions()).data).toEqual([]);
+    writeFileSync(join(scratch, "hello.rb"), "print('named')\n");
+    const named = await runCli(["run", "hello.rb", "--wait", "--language", "python"], { env });
+    expect(named.code, show(named)).toBe(0);
+    expect(named.stdout).toBe("named\n");
+  });
+
+  test("with the server down every command answers within 2 s, naming RUNLEDGER_URL and npm start", async () => {
+    const { env } = await keyEnv();
+    const down = { ...env, RUNLEDGER_URL: `http://127.0.0.1:${await closedPort()}` };
+    for (const args of [["run", "-", "--wait"], ["run", "-"], ["list"], ["budget"], ["logs", "exe_0000000000000000000000zz", "--follow"]]) {
+      const started = Date.now();
+      const ran = await runCli(args, { env: down, input: "print(1)" });
+      const took = Date.now() - started;
+      expect(ran.code, show(ran)).toBe(4);
+      expect(took, `${args.join(" ")} took ${took} ms`).toBeLessThan(2_000);
+      expect(ran.stderr).toContain(`could not reach ${down.RUNLEDGER_URL}: ECONNREFUSED`);
+      expect(ran.stderr).toContain("RUNLEDGER_URL");
+      expect(ran.stderr).toContain("`npm start`");
+    }
+  });
+
   test("every command answers --help", async () => {
-    for (const command of ["run", "get", "list", "cancel", "budget", "costs", "verify-webhook", "keys"]) {
+    const commands = ["run", "get", "list", "cancel", "budget", "costs", "events", "deliveries", "redeliver", "dashboard"];
+    for (const command of [...commands, "verify-webhook", "keys"]) {
       const ran = await runCli([command, "--help"]);
       expect(ran.code, show(ran)).toBe(0);
       expect(ran.stdout).toContain(`runledger ${command}`);
@@ -228,8 +299,12 @@ describe("server errors", () => {
     expect(missing.stderr).toMatch(/^runledger: not_found \(HTTP 404\): .+/);
     expect(missing.stderr).toContain("request id: ");
     const forged = await runCli(["budget"], { env: { ...env, RUNLEDGER_SECRET: `sk_${"x".repeat(43)}` } });
-    expect(forged.code, show(forged)).toBe(4);
-    expect(forged.stderr).toContain("unauthorized (HTTP 401)");
+    const unknownKey = await runCli(["budget"], { env: { ...env, RUNLEDGER_KEY: "key_nope" } });
+    for (const refused of [forged, unknownKey]) {
+      expect(refused.code, show(refused)).toBe(4);
+      expect(refused.stderr).toContain("unauthorized (HTTP 401): invalid signature or unknown key");
+      expect(refused.stderr).toContain("hint: check RUNLEDGER_KEY and RUNLEDGER_SECRET");
+    }
     const invalid = await runCli(["run", "-", "--timeout", "5"], { env, input: "1" });
     expect(invalid.code, show(invalid)).toBe(4);
     expect(invalid.stderr).toContain("invalid_request (HTTP 400)");
@@ -367,6 +442,74 @@ describe("money guardrails from the CLI", () => {
   });
 });
 
+describe("executions, deliveries and the dashboard from the CLI", () => {
+  test("list is a table on a terminal and JSON when piped or asked", async () => {
+    const { env, client } = await keyEnv();
+    const done = await client.run({ code: "print(1)", tags: ["nightly"] });
+    const onTerminal = await runInTerminal(["list"], env);
+    expect(onTerminal.code, show(onTerminal)).toBe(0);
+    expect(onTerminal.stdout).toMatch(/^id +status +language +created +duration +cost +tags\n/);
+    expect(onTerminal.stdout).toMatch(
+      new RegExp(`^${done.id} +succeeded +python +${done.created_at} +${done.duration_ms} ms +\\$${done.cost_usd} +nightly$`, "m"),
+    );
+    const piped = await runCli(["list"], { env });
+    expect((JSON.parse(piped.stdout) as { data: Execution[] }).data.map((e) => e.id)).toEqual([done.id]);
+    const asked = await runInTerminal(["list", "--json"], env);
+    expect((JSON.parse(asked.stdout) as { data: Execution[] }).data.map((e) => e.id)).toEqual([done.id]);
+  });
+
+  test("deliveries lists a webhook's attempts and redeliver sends it once more", async () => {
+    receiver = await Receiver.start();
+    receiver.reply({ status: 500 });
+    const { env } = await keyEnv();
+    const ran = await runCli(["run", "-", "--json", "--wait", "--webhook-url", receiver.url], { env, input: "print('hooked')" });
+    expect(ran.code, show(ran)).toBe(0);
+    const { id } = JSON.parse(ran.stdout) as Execution;
+    await receiver.waitFor(2);
+    const deliveries = async () => {
+      const listed = await runCli(["deliveries", id], { env });
+      expect(listed.code, show(listed)).toBe(0);
+      return (JSON.parse(listed.stdout) as { data: Array<{ attempt: number; status_code: number | null }> }).data;
+    };
+    for (const deadline = Date.now() + 10_000; (await deliveries()).length < 2 && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 100));
+    expect((await deliveries()).map((d) => [d.attempt, d.status_code])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    const table = await runInTerminal(["deliveries", id], env);
+    expect(table.stdout).toMatch(/^attempt +at +status +took +error\n +1 +\S+ +500 +\d+ ms/);
+
+    const again = await runCli(["redeliver", id], { env });
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stdout).toBe(`queued another delivery of ${id}'s webhook to ${receiver.url}\n`);
+    const [, second, third] = await receiver.waitFor(3);
+    expect(third?.headers["webhook-id"]).toBe(second?.headers["webhook-id"]);
+    for (const deadline = Date.now() + 10_000; (await deliveries()).length < 3 && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 100));
+    expect((await deliveries()).map((d) => d.attempt)).toEqual([1, 2, 3]);
+  });
+
+  test("dashboard prints a signed link that opens the key's dashboard; an admin gets one for any key", async () => {
+    const { env, key } = await keyEnv();
+    const ran = await runCli(["dashboard", "--expires-in", "600"], { env });
+    expect(ran.code, show(ran)).toBe(0);
+    const url = ran.stdout.trim();
+    expect(url).toMatch(new RegExp(`^${apiUrl()}/dashboard/${key.id}\\?expires=\\d+&sig=[0-9a-f]{64}$`));
+    expect(ran.stderr).toMatch(/the link works until \d{4}-\d\d-\d\dT/);
+    const page = await fetch(url);
+    expect(page.status, await page.clone().text()).toBe(200);
+    expect(await page.text()).toContain(key.id);
+
+    const admin = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_ADMIN_TOKEN: inject("adminToken") };
+    const forAdmin = await runCli(["dashboard", "--key", key.id, "--json"], { env: admin });
+    expect(forAdmin.code, show(forAdmin)).toBe(0);
+    expect((await fetch((JSON.parse(forAdmin.stdout) as { url: string }).url)).status).toBe(200);
+    const tooLong = await runCli(["dashboard", "--expires-in", "100000"], { env });
+    expect(tooLong.code, show(tooLong)).toBe(2);
+  });
+});
+
 describe("runledger keys", () => {
   test("create, list, get, update, rotate, revoke with the admin token; the new key runs code", async () => {
     const admin = { RUNLEDGER_URL: apiUrl(), RUNLEDGER_ADMIN_TOKEN: inject("adminToken") };
@@ -396,6 +539,13 @@ describe("runledger keys", () => {
     const keys = JSON.parse(listed.stdout) as Key[];
     expect(keys.find((k) => k.id === key.id)).toMatchObject({ name: "from-cli", revoked_at: null });
     expect(listed.stdout).not.toContain(key.secret);
+
+    const onTerminal = await runInTerminal(["keys", "list"], admin);
+    expect(onTerminal.code, show(onTerminal)).toBe(0);
+    expect(onTerminal.stdout).toMatch(/^id +name +budget +hourly +concurrency +created +state\n/);
+    expect(onTerminal.stdout).toMatch(new RegExp(`^${key.id} +from-cli +\\$2\\.500000/month +- +3 +\\S+ +active$`, "m"));
+    const askedForJson = await runInTerminal(["keys", "list", "--json"], admin);
+    expect((JSON.parse(askedForJson.stdout) as Key[]).some((k) => k.id === key.id)).toBe(true);
 
     const got = await runCli(["keys", "get", key.id], { env: admin });
     expect(got.code, show(got)).toBe(0);

@@ -4,6 +4,7 @@ import type { RunledgerClient } from "../../../client/client.js";
 import { signDashboardLink } from "../../../functions/services/dashboard-link.js";
 import { describeInBrowser, guardedPage } from "./browser.js";
 import { type ApiErrorBody, admin, apiUrl, type CreatedKey, type Execution, newKey, run } from "./harness.js";
+import { Receiver } from "./receiver.js";
 
 interface Link {
   url: string;
@@ -120,7 +121,11 @@ describe("dashboard links", () => {
       ["tampered expiry", `${apiUrl()}/dashboard/${key.id}?expires=${Number(expires) + 60}&sig=${sig}`, /signature does not match/],
       ["another key's id", `${apiUrl()}/dashboard/${other.key.id}?expires=${expires}&sig=${sig}`, /signature does not match/],
       ["longer than 24 h", await forgeLink(key.id, new Date(Date.now() + 2 * 86_400_000), 900), /24 hours/],
-      ["no signature", `${apiUrl()}/dashboard/${key.id}?expires=${expires}`, /incomplete/],
+      ["no signature", `${apiUrl()}/dashboard/${key.id}?expires=${expires}`, /incomplete: it has no sig\./],
+      ["no expiry", `${apiUrl()}/dashboard/${key.id}?sig=${sig}`, /incomplete: it has no expires\./],
+      // Both present, so not "incomplete": a signature cut short, or an expiry that is not a number.
+      ["signature cut short", `${apiUrl()}/dashboard/${key.id}?expires=${expires}&sig=${sig.slice(0, 40)}`, /signature does not match/],
+      ["expiry not a number", `${apiUrl()}/dashboard/${key.id}?expires=${expires}x&sig=${sig}`, /signature does not match/],
       ["no key id", `${apiUrl()}/dashboard/nobody?expires=${expires}&sig=${sig}`, /does not name a key/],
     ];
     for (const [name, link, says] of cases) {
@@ -132,7 +137,45 @@ describe("dashboard links", () => {
       expect(res.text, name).toContain(res.headers.get("x-request-id") ?? "no request id");
       expect(res.text, name).not.toContain('data-day="');
     }
+    for (const [name, link] of cases) expect((await page(link)).text, name).not.toContain("needs both");
     expect((await page(good)).status).toBe(200);
+  });
+
+  test("each execution id links to its detail: output, cost, tags and webhook deliveries, behind the same link", async () => {
+    const receiver = await Receiver.start();
+    try {
+      receiver.reply({ status: 503 });
+      const hooked = await run(client, { code: "print('detail')\nraise SystemExit(3)", tags: ["detail-view"], webhook_url: receiver.url });
+      await receiver.waitFor(2);
+      const link = (await client.request<Link>("POST", "/v1/dashboard-link")).body.url;
+      const dashboard = await page(link);
+      const href = new RegExp(`href="(/dashboard/${key.id}/executions/${hooked.id}\\?expires=\\d+&amp;sig=[0-9a-f]{64})"`).exec(
+        dashboard.text,
+      )?.[1];
+      if (!href) throw new Error(`no link to ${hooked.id} in the dashboard:\n${dashboard.text}`);
+      let detail = await page(`${apiUrl()}${href.replaceAll("&amp;", "&")}`);
+      for (let tries = 0; !detail.text.includes('data-attempt="2"') && tries < 50; tries++) {
+        await new Promise((r) => setTimeout(r, 100));
+        detail = await page(`${apiUrl()}${href.replaceAll("&amp;", "&")}`);
+      }
+      expect(detail.status, detail.text).toBe(200);
+      expect(detail.headers.get("content-security-policy")).toContain("default-src 'none'");
+      expect(detail.text).toContain('<pre data-stream="stdout">detail\n</pre>');
+      expect(detail.text).toMatch(/data-fact="exit code"><th>exit code<\/th><td>3<\/td>/);
+      expect(detail.text).toMatch(new RegExp(`data-fact="cost"><th>cost</th><td>\\$${hooked.cost_usd?.replace(".", "\\.")}</td>`));
+      expect(detail.text).toMatch(/data-fact="tags"><th>tags<\/th><td>detail-view<\/td>/);
+      expect(detail.text).toMatch(/data-attempt="1"><td class="num">1<\/td><td>[^<]+<\/td><td class="num">503<\/td>/);
+      expect(detail.text).toMatch(/data-attempt="2"><td class="num">2<\/td><td>[^<]+<\/td><td class="num">200<\/td>/);
+
+      const url = new URL(`${apiUrl()}${href.replaceAll("&amp;", "&")}`);
+      const other = await newKey();
+      const foreign = await page(`${apiUrl()}/dashboard/${key.id}/executions/${(await run(other.client, { code: "1" })).id}${url.search}`);
+      expect(foreign.status).toBe(404);
+      const tampered = await page(`${apiUrl()}${url.pathname}?expires=${url.searchParams.get("expires")}&sig=${"0".repeat(64)}`);
+      expect(tampered.status).toBe(401);
+    } finally {
+      await receiver.close();
+    }
   });
 
   test("a link to a key revoked since is refused with 403", async () => {

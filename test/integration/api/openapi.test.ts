@@ -80,7 +80,14 @@ const ROUTES: Record<string, string[]> = {
   "GET /healthz": ["unavailable", "internal"],
   "GET /livez": [],
 };
-const PAGES = ["GET /openapi.json", "GET /docs", "GET /dashboard", "POST /dashboard", "GET /dashboard/{key_id}"];
+const PAGES = [
+  "GET /openapi.json",
+  "GET /docs",
+  "GET /dashboard",
+  "POST /dashboard",
+  "GET /dashboard/{key_id}",
+  "GET /dashboard/{key_id}/executions/{id}",
+];
 
 let spec: Spec;
 

@@ -25,7 +25,7 @@ async function inputs(code: string, extra: Record<string, string> = {}) {
 
 describe("the Zapier code step", () => {
   test("runs the code and returns the finished execution's fields", async () => {
-    const { inputData, client } = await inputs("print(6*7)");
+    const { inputData, client } = await inputs("print(6*7)", { wait_seconds: "8" });
     const output = await runStep(inputData);
     expect(output).toMatchObject({ status: "succeeded", finished: true, stdout: "42\n", stderr: "", error: "", exit_code: 0 });
     expect(output.execution_id).toMatch(/^exe_[0-9a-z]{24}$/);
@@ -39,6 +39,7 @@ describe("the Zapier code step", () => {
       idempotency_key: "zap-123",
       language: "python",
       timeout_ms: "5000",
+      wait_seconds: "8",
     });
     const first = await runStep(inputData);
     expect(first).toMatchObject({ status: "failed", finished: true, error: "ValueError: boom", exit_code: 1 });
@@ -47,8 +48,8 @@ describe("the Zapier code step", () => {
     expect((await client.listExecutions()).data).toHaveLength(1);
   });
 
-  test("a run longer than wait_seconds returns the id to look up later", async () => {
-    const { inputData, client } = await inputs("import time; time.sleep(2); print('done')", { wait_seconds: "0" });
+  test("by default (wait_seconds 0, within the Free plan's second) it returns the id to look up later", async () => {
+    const { inputData, client } = await inputs("import time; time.sleep(2); print('done')");
     const output = await runStep(inputData);
     expect(output.finished).toBe(false);
     expect(await waitForFinal(client, String(output.execution_id))).toMatchObject({ status: "succeeded", result: { stdout: "done\n" } });

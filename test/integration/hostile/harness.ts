@@ -18,7 +18,7 @@ export async function newKey(): Promise<RunledgerClient> {
 
 /** Submits and waits for the final execution. */
 export function run(client: RunledgerClient, body: Record<string, unknown>): Promise<Execution> {
-  return client.run(body as Parameters<RunledgerClient["run"]>[0], { wait: 30, intervalMs: 100, timeoutMs: 120_000 });
+  return client.run(body as unknown as Parameters<RunledgerClient["run"]>[0], { wait: 30, intervalMs: 100, timeoutMs: 120_000 });
 }
 
 /** The JSON line a probe printed. */
