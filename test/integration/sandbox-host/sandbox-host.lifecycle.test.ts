@@ -23,7 +23,7 @@ afterAll(async () => {
 
 test("pause stops the sandbox and its clock; connect resumes it where it was", async () => {
   const sbx = await sandbox();
-  await sbx.commands.run("(while true; do date +%s%3N >> /home/user/ticks; sleep 0.1; done) &", { background: true });
+  await sbx.commands.run("(while true; do date +%s%3N >> ticks; sleep 0.1; done) &", { background: true });
   await waitFor(() => sbx.files.exists("ticks").then((found) => found || undefined), 10_000, "the ticker");
   expect(await sbx.pause()).toBe(true);
   expect(await Sandbox.pause(sbx.sandboxId, t.sdk)).toBe(false);

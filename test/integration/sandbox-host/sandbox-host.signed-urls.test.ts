@@ -24,9 +24,11 @@ test("a signed download URL reads the file with no other credential", async () =
 });
 
 test("a signed upload URL takes a form field and writes to the user's or root's home", async () => {
+  const home = (await sbx.commands.run("pwd")).stdout.trim();
+  const rootHome = (await sbx.commands.run("pwd", { user: "root" })).stdout.trim();
   for (const [user, path] of [
-    [undefined, "/home/user/up.txt"],
-    ["root", "/root/up.txt"],
+    [undefined, `${home}/up.txt`],
+    ["root", `${rootHome}/up.txt`],
   ] as const) {
     const form = new FormData();
     form.append("file", "uploaded");
@@ -35,6 +37,7 @@ test("a signed upload URL takes a form field and writes to the user's or root's 
     expect(await res.json()).toEqual([{ name: "up.txt", path, type: "file" }]);
     expect(await sbx.files.read("up.txt", { user })).toBe("uploaded");
   }
+  if (t.host.isolation.bubblewrap) expect(rootHome).toBe("/root");
 });
 
 test("an expired or forged signature gets envd's 401", async () => {
