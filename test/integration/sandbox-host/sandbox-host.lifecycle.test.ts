@@ -31,6 +31,7 @@ test("pause stops the sandbox and its clock; connect resumes it where it was", a
   const paused = await Sandbox.list({ ...t.sdk, query: { state: ["paused"] } }).nextItems();
   expect(paused.map((s) => s.sandboxId)).toContain(sbx.sandboxId);
   expect(await sbx.isRunning()).toBe(false);
+  expect((await fetch(await sbx.downloadUrl("ticks"))).status).toBe(502);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const resumed = await Sandbox.connect(sbx.sandboxId, t.sdk);
   expect((await resumed.getInfo()).state).toBe("running");
