@@ -39,13 +39,22 @@ export async function handleControlPlane(req: IncomingMessage, res: ServerRespon
   } else if (method === "POST" && action === "connect" && v2) {
     const sandbox = found(registry, id);
     const body = await readJson(req);
-    if (body.timeout !== undefined) {
-      const wanted = timeoutSeconds(body.timeout, true) * 1000;
-      if (Date.now() + wanted > sandbox.endAt.getTime()) sandbox.setTimeout(wanted);
+    const wanted = body.timeout === undefined ? undefined : timeoutSeconds(body.timeout, true) * 1000;
+    if (sandbox.paused) {
+      // Connecting resumes a paused sandbox, as on E2B (201: it was started again).
+      sandbox.resume(wanted ?? DEFAULT_TIMEOUT_S * 1000);
+      return sendJson(res, 201, created(sandbox));
     }
+    if (wanted !== undefined && Date.now() + wanted > sandbox.endAt.getTime()) sandbox.setTimeout(wanted);
     return sendJson(res, 200, created(sandbox));
+  } else if (method === "POST" && action === "pause") {
+    // 409 when it is paused already: the SDK's pause() then answers false.
+    if (!found(registry, id).pause()) return sendApiError(res, 409, `sandbox "${id}" is already paused`);
+    return sendEmpty(res, 204);
   } else if (method === "GET" && action === "metrics") {
-    return sendJson(res, 200, [found(registry, id).metrics()]);
+    const start = unixSeconds(url.searchParams.get("start"), "start");
+    const end = unixSeconds(url.searchParams.get("end"), "end");
+    return sendJson(res, 200, found(registry, id).metrics(start, end));
   }
   return sendApiError(res, 404, `no route for ${method} ${url.pathname}`);
 }
@@ -85,6 +94,8 @@ async function create(req: IncomingMessage, res: ServerResponse, { registry, fau
       timeoutMs: timeoutSeconds(body.timeout, false) * 1000,
       metadata: stringRecord(body.metadata, "metadata"),
       envVars: stringRecord(body.envVars, "envVars"),
+      autoPause: body.autoPause === true,
+      autoResume: (body.autoResume as { enabled?: unknown } | undefined)?.enabled === true,
     },
   );
   sendJson(res, 201, created(sandbox));
@@ -94,11 +105,21 @@ function list(res: ServerResponse, url: URL, registry: SandboxRegistry, paged: b
   const states = url.searchParams.get("state")?.split(",") ?? ["running", "paused"];
   const wanted = parseMetadataFilter(url.searchParams.get("metadata"));
   const template = url.searchParams.get("template");
-  let sandboxes = states.includes("running") ? registry.running() : [];
-  sandboxes = sandboxes
+  const startedAfter = url.searchParams.get("startedAfter");
+  const after = startedAfter === null ? undefined : Date.parse(startedAfter);
+  if (after !== undefined && Number.isNaN(after)) throw new HttpError(400, "startedAfter must be an RFC 3339 time");
+  const order = url.searchParams.get("order") ?? "desc";
+  if (order !== "asc" && order !== "desc") throw new HttpError(400, "order must be asc or desc");
+  // Newest first unless asked otherwise, as E2B lists them.
+  const sign = order === "asc" ? 1 : -1;
+  const compare = (a: Sandbox, b: Sandbox) => sign * (a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : 1));
+  let sandboxes = registry
+    .running()
+    .filter((s) => states.includes(s.paused ? "paused" : "running"))
     .filter((s) => Object.entries(wanted).every(([k, v]) => s.metadata[k] === v))
     .filter((s) => !template || s.template.id === template || s.template.aliases.includes(template))
-    .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : 1));
+    .filter((s) => after === undefined || s.startedAt.getTime() >= after)
+    .sort(compare);
   if (!paged) {
     sendJson(res, 200, sandboxes.map(info));
     return;
@@ -109,7 +130,8 @@ function list(res: ServerResponse, url: URL, registry: SandboxRegistry, paged: b
     // The token names the last sandbox of the previous page by start time and id, so a sandbox
     // that ends between two pages shifts nothing.
     const [at, id] = Buffer.from(cursor, "base64url").toString().split("/");
-    sandboxes = sandboxes.filter((s) => s.startedAt.getTime() > Number(at) || (s.startedAt.getTime() === Number(at) && s.id > (id ?? "")));
+    const last = { startedAt: new Date(Number(at)), id: id ?? "" } as Sandbox;
+    sandboxes = sandboxes.filter((s) => compare(s, last) > 0);
   }
   const page = sandboxes.slice(0, limit);
   const last = page.at(-1);
@@ -134,6 +156,13 @@ function timeoutSeconds(value: unknown, required: boolean): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new HttpError(400, "timeout must be a number of seconds");
   if (value > MAX_TIMEOUT_S) throw new HttpError(400, `timeout cannot be more than ${MAX_TIMEOUT_S} seconds`);
   return value;
+}
+
+function unixSeconds(value: string | null, field: string): number | undefined {
+  if (value === null || value === "") return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds)) throw new HttpError(400, `${field} must be a unix time in seconds`);
+  return seconds;
 }
 
 function found(registry: SandboxRegistry, id: string): Sandbox {
@@ -161,7 +190,8 @@ function info(sandbox: Sandbox) {
     clientID: sandbox.clientId,
     startedAt: sandbox.startedAt.toISOString(),
     endAt: sandbox.endAt.toISOString(),
-    state: "running",
+    state: sandbox.paused ? "paused" : "running",
+    lifecycle: { onTimeout: sandbox.autoPause ? "pause" : "kill", autoResume: sandbox.autoResume },
     cpuCount: sandbox.template.cpuCount,
     memoryMB: sandbox.template.memoryMB,
     diskSizeMB: sandbox.template.diskSizeMB,

@@ -18,9 +18,11 @@ import type { Template } from "./templates.js";
 
 /** The path of the sandbox's home directory as the code inside sees it (E2B's). */
 export const SANDBOX_HOME = "/home/user";
+/** root's home inside a sandbox, a tmpfs like the user's. */
+export const SANDBOX_ROOT_HOME = "/root";
 /** Where the runtime (supervisor and kernels) appears inside a sandbox. */
 const SANDBOX_RUNTIME = "/opt/e2b-local";
-const RUNTIME_FILES = ["agent.py", "python_kernel.py", "bash_kernel.py", "js-kernel.cjs"];
+const RUNTIME_FILES = ["agent.py", "envd_fs.py", "python_kernel.py", "bash_kernel.py", "js-kernel.cjs"];
 /** Host uids for sandboxes: one each, owning nothing on the host, far above any real user's. */
 const SANDBOX_UID_BASE = 3_000_000;
 const SANDBOX_UIDS = 1_000_000;
@@ -118,7 +120,7 @@ export class Isolation {
     const home = this.bubblewrap ? SANDBOX_HOME : spec.homeDir;
     const runtimeDir = this.bubblewrap ? SANDBOX_RUNTIME : this.runtimeDir;
     const env = {
-      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${this.bubblewrap ? `:${SANDBOX_RUNTIME}/bin` : ""}`,
       HOME: home,
       USER: "user",
       LANG: "C.UTF-8",
@@ -182,8 +184,10 @@ export class Isolation {
     args.push("--proc", "/proc", "--dev", "/dev");
     const disk = String(spec.template.diskSizeMB * 1024 * 1024);
     args.push("--size", disk, "--tmpfs", "/tmp", "--dir", "/home", "--size", disk, "--tmpfs", SANDBOX_HOME);
+    args.push("--size", disk, "--tmpfs", SANDBOX_ROOT_HOME);
     if (this.seccomp) args.push("--seccomp", fd(this.seccomp));
     for (const [path, content] of Object.entries(this.placedFiles())) args.push("--ro-bind-data", fd(content), path);
+    args.push("--perms", "0755", "--ro-bind-data", fd(SUDO), `${SANDBOX_RUNTIME}/bin/sudo`);
     args.push("--chdir", SANDBOX_HOME);
     inputs[0] = Buffer.from(`${args.join("\0")}\0`);
     const bwrap = ["bwrap", "--args", "3", "--", ...agent];
@@ -200,6 +204,9 @@ export class Isolation {
       // The host's load is none of the sandbox's business.
       "/proc/loadavg": "0.00 0.00 0.00 1/1 1\n",
     };
+    // Login shells (envd runs commands with `bash -l`) set PATH in /etc/profile: keep the runtime's tools on it.
+    const profile = existsSync("/etc/profile") ? readFileSync("/etc/profile", "utf8") : "";
+    files["/etc/profile"] = `${profile}\nPATH="$PATH:${SANDBOX_RUNTIME}/bin"\nexport PATH\n`;
     for (const name of RUNTIME_FILES) files[`${SANDBOX_RUNTIME}/${name}`] = readFileSync(join(this.runtimeDir, name));
     return files;
   }
@@ -249,6 +256,23 @@ export function startLaunch(
   return child;
 }
 
+/**
+ * E2B's sandbox user has passwordless sudo. A local sandbox has no root to become (one uid is
+ * mapped into its user namespace), so `sudo` runs the command as the sandbox's user.
+ */
+const SUDO = `#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -u|-g|-p|-C|-h|-U|-D) shift 2 ;;
+    --) shift; break ;;
+    -*) shift ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "usage: sudo command" >&2; exit 1; }
+exec "$@"
+`;
+
 /** Read-only from the host's /etc: what libraries and interpreters look up. */
 const ETC_ENTRIES = [
   "alternatives",
@@ -261,7 +285,6 @@ const ETC_ENTRIES = [
   "localtime",
   "mime.types",
   "nsswitch.conf",
-  "profile",
   "profile.d",
   "python3",
   "python3.11",

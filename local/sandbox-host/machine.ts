@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { descendants } from "../proc.js";
-import { type Isolation, type Launch, startLaunch } from "./isolation.js";
+import { type Isolation, type Launch, SANDBOX_ROOT_HOME, startLaunch } from "./isolation.js";
 import { type AgentEvent, SupervisorChannel } from "./supervisor-channel.js";
 import type { Template } from "./templates.js";
 
@@ -50,10 +50,15 @@ export class Machine {
     const name = randomBytes(8).toString("hex");
     this.hostDir = isolation.bubblewrap ? null : join(dataDir, "sandboxes", name);
     const homeDir = this.hostDir ? join(this.hostDir, "home") : "/";
-    if (this.hostDir) mkdirSync(homeDir, { recursive: true });
+    // root's home: where envd puts files and runs commands for `user: "root"`.
+    const rootHome = this.hostDir ? join(this.hostDir, "root") : SANDBOX_ROOT_HOME;
+    if (this.hostDir) {
+      mkdirSync(homeDir, { recursive: true });
+      mkdirSync(rootHome, { recursive: true });
+    }
     this.launch = isolation.prepare({ id: name, homeDir, template: spec.template, allowInternetAccess: spec.allowInternetAccess });
     this.home = this.launch.home;
-    const config = JSON.stringify({ home: this.home, node: process.execPath });
+    const config = JSON.stringify({ home: this.home, rootHome, node: process.execPath });
     this.process = startLaunch(this.launch, [config], ["pipe", "pipe", "pipe"], homeDir);
     this.process.stdin?.on("error", () => {});
     // Code in the sandbox can write to the supervisor's stderr: nothing of it reaches a log.
@@ -127,6 +132,19 @@ export class Machine {
 
   release(): void {
     if (this.holds > 0 && --this.holds === 0) this.process.stdout?.resume();
+  }
+
+  /** Sends `signal` to every process of the machine (stopping or continuing it whole). */
+  signalAll(signal: NodeJS.Signals): void {
+    if (this.killed) return;
+    const targets = new Set([...this.processIds(), ...this.isolation.members(this.launch.cgroups)]);
+    for (const target of targets) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
 
   /** Kills every process of the machine and resolves once they are gone. */

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import type { RunningCommand } from "./envd-process.js";
 import type { Listener, Machine } from "./machine.js";
 import type { Template } from "./templates.js";
 
@@ -7,10 +8,17 @@ export type { AgentEvent, Listener } from "./machine.js";
 
 export interface SandboxOptions {
   timeoutMs: number;
+  /** When its timeout passes it is paused, not killed (E2B's `lifecycle.onTimeout: "pause"`). */
+  autoPause?: boolean;
+  /** A paused sandbox that gets traffic resumes by itself. */
+  autoResume?: boolean;
   metadata: Record<string, string>;
   envVars: Record<string, string>;
 }
 
+const SAMPLE_EVERY_MS = 5000;
+/** An hour of samples. */
+const MAX_SAMPLES = 720;
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 function newSandboxId(): string {
@@ -29,23 +37,40 @@ export class Sandbox {
   readonly trafficAccessToken = randomBytes(16).toString("hex");
   readonly startedAt = new Date();
   readonly metadata: Record<string, string>;
+  readonly autoPause: boolean;
+  readonly autoResume: boolean;
+  /** The timeout it was created with: the one a resume by traffic gives it again. */
+  readonly timeoutMs: number;
   readonly codeContexts = new Map<string, { id: string; language: string; cwd: string }>();
-  /** Running commands: pid inside the sandbox to the request that started them. */
-  readonly commands = new Map<number, string>();
+  /** Running commands by their pid inside the sandbox. */
+  readonly commands = new Map<number, RunningCommand>();
   endAt: Date;
+  /** Paused: its processes stopped and its clock with them, until a connect resumes it. */
+  paused = false;
+  /** Resource samples, one every few seconds, oldest first: what metrics' `start` and `end` choose from. */
+  readonly samples: Record<string, number | string>[] = [];
   private deadline: NodeJS.Timeout;
+  private readonly sampler: NodeJS.Timeout;
 
   constructor(
     readonly machine: Machine,
     options: SandboxOptions,
   ) {
     this.metadata = options.metadata;
+    this.autoPause = options.autoPause === true;
+    this.autoResume = options.autoResume === true;
+    this.timeoutMs = options.timeoutMs;
     const env = { E2B_SANDBOX_ID: this.id, ...options.envVars };
     const prestart = this.template.codeInterpreter ? { "default-python": "python" } : {};
     machine.request("configure", { env, prestart });
     this.endAt = new Date(this.startedAt.getTime() + options.timeoutMs);
-    this.deadline = setTimeout(() => void this.kill(), options.timeoutMs);
-    void machine.gone.then(() => clearTimeout(this.deadline));
+    this.deadline = setTimeout(() => this.expire(), options.timeoutMs);
+    this.sampler = setInterval(() => this.sample(), SAMPLE_EVERY_MS);
+    this.sampler.unref();
+    void machine.gone.then(() => {
+      clearTimeout(this.deadline);
+      clearInterval(this.sampler);
+    });
   }
 
   get template(): Template {
@@ -64,12 +89,35 @@ export class Sandbox {
     return this.machine.alive;
   }
 
+  /** Stops every process of the sandbox and its clock; false when it was already paused. */
+  pause(): boolean {
+    if (this.paused || !this.running) return false;
+    this.paused = true;
+    clearTimeout(this.deadline);
+    this.machine.signalAll("SIGSTOP");
+    return true;
+  }
+
+  /** Lets its processes go on where they stopped, with a new deadline `timeoutMs` from now. */
+  resume(timeoutMs: number): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.machine.signalAll("SIGCONT");
+    this.setTimeout(timeoutMs);
+  }
+
   /** Moves the deadline to `timeoutMs` from now, as E2B's setTimeout does. */
   setTimeout(timeoutMs: number): void {
-    if (!this.running) return;
+    if (!this.running || this.paused) return;
     clearTimeout(this.deadline);
     this.endAt = new Date(Date.now() + timeoutMs);
-    this.deadline = setTimeout(() => void this.kill(), timeoutMs);
+    this.deadline = setTimeout(() => this.expire(), timeoutMs);
+  }
+
+  /** Its timeout passed: paused when it was created to pause, else killed. */
+  private expire(): void {
+    if (this.autoPause) this.pause();
+    else void this.kill();
   }
 
   /** Whether a request carries this sandbox's token: envd's for envd, either for the other ports. */
@@ -101,8 +149,19 @@ export class Sandbox {
     await this.machine.kill();
   }
 
-  metrics(): Record<string, number | string> {
-    return this.machine.metrics();
+  /** The samples taken between `start` and `end` (unix seconds), with a fresh one first taken. */
+  metrics(start?: number, end?: number): Record<string, number | string>[] {
+    if (!this.paused) this.sample();
+    return this.samples.filter((sample) => {
+      const at = Number(sample.timestampUnix);
+      return (start === undefined || at >= start) && (end === undefined || at <= end);
+    });
+  }
+
+  private sample(): void {
+    if (!this.running || this.paused) return;
+    this.samples.push(this.machine.metrics());
+    if (this.samples.length > MAX_SAMPLES) this.samples.shift();
   }
 }
 

@@ -11,6 +11,8 @@ import { HttpError, readJson, sendApiError, sendEmpty, sendJson } from "./http.j
 import { handleInterpreter } from "./interpreter.js";
 import { Isolation, type IsolationMode } from "./isolation.js";
 import { SandboxRegistry } from "./registry.js";
+import type { Sandbox } from "./sandbox.js";
+import { signedSandbox } from "./signed-files.js";
 import { loadTemplates } from "./templates.js";
 
 const ENVD_PORT = "49983";
@@ -90,11 +92,19 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
       if (!sandbox?.admits(req.headers, port === ENVD_PORT)) {
         return sendJson(res, 502, { sandboxId, message: "The sandbox was not found", code: 502 });
       }
+      if (!awake(sandbox)) return sendJson(res, 502, { sandboxId, message: "The sandbox is paused", code: 502 });
       if (port === ENVD_PORT) return handleEnvd(req, res, url, sandbox);
       if (port === INTERPRETER_PORT && sandbox.template.codeInterpreter) {
         return handleInterpreter(req, res, url, sandbox, { faults, keepaliveMs });
       }
       return sendJson(res, 502, { sandboxId, message: "The sandbox is running but port is not open", port: Number(port), code: 502 });
+    }
+    if (url.pathname === "/files" && url.searchParams.has("signature")) {
+      // A signed file URL: the signature, made with a sandbox's token, names the sandbox.
+      const signed = signedSandbox(registry.running(), url, req.method ?? "GET");
+      if ("status" in signed) return sendApiError(res, signed.status, signed.message);
+      if (!awake(signed.sandbox)) return sendJson(res, 502, { message: "The sandbox is paused", code: 502 });
+      return handleEnvd(req, res, url, signed.sandbox);
     }
     if (url.pathname.startsWith("/_local/")) return handleLocal(req, res, url, faults);
     if (!apiKeyAccepted(req.headers["x-api-key"], options.apiKey)) return sendApiError(res, 401, "Invalid API key");
@@ -128,6 +138,14 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
       await new Promise((done) => server.close(() => done(undefined)));
     },
   };
+}
+
+/** Whether a sandbox can take traffic: running, or paused with auto-resume (which this wakes). */
+function awake(sandbox: Sandbox): boolean {
+  if (!sandbox.paused) return true;
+  if (!sandbox.autoResume) return false;
+  sandbox.resume(sandbox.timeoutMs);
+  return true;
 }
 
 function listen(server: Server, port: number): Promise<void> {

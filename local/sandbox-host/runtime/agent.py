@@ -14,8 +14,11 @@ import json
 import os
 import selectors
 import signal
+import struct
 import sys
+import termios
 
+import envd_fs
 import python_kernel
 
 # Nothing of the host's may reach the code: close whatever descriptor was inherited beyond stdio.
@@ -143,12 +146,15 @@ sinks = []
 children = {}  # pid -> Kernel | Command
 
 
-def spawn(target, fds, cwd, env):
+def spawn(target, fds, cwd, env, terminal=False):
     """Fork a child with `fds` (child fd -> our fd) as its only open descriptors.
 
-    `target` is an argv list to exec, or a function to run in the forked Python process.
+    `target` is an argv list to exec, or a function to run in the forked Python process. With
+    `terminal`, the child leads a session of its own whose controlling terminal is its stdin.
     """
     pid = os.fork()
+    if pid and terminal:
+        return pid
     if pid:
         # Also from this side, so that a signal to the group right after the start cannot miss it.
         try:
@@ -161,7 +167,10 @@ def spawn(target, fds, cwd, env):
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        os.setpgid(0, 0)
+        if terminal:
+            os.setsid()
+        else:
+            os.setpgid(0, 0)
         # When the sandbox runs out of memory, the kernel kills user code before the supervisor.
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")
@@ -169,6 +178,8 @@ def spawn(target, fds, cwd, env):
         for child_fd, fd in moved.items():
             os.dup2(fd, child_fd, inheritable=True)
         os.closerange(max(fds) + 1, 65536)
+        if terminal:
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         os.chdir(cwd)
         if callable(target):
             os.environ.clear()
@@ -244,14 +255,22 @@ class Command:
 
     def __init__(self, req):
         self.id = req["id"]
+        self.master = None
         env = dict(os.environ)
+        user = req.get("user")
+        if user:
+            env.update({"HOME": home_of(user), "USER": user, "LOGNAME": user})
         env.update(req.get("env") or {})
+        cwd = req.get("cwd") or home_of(user)
+        if req.get("pty"):
+            self.start_terminal(req, env, cwd)
+            return
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         stdin = in_r if req.get("stdin") else DEVNULL
         try:
-            self.pid = spawn(req["argv"], {0: stdin, 1: out_w, 2: err_w}, req.get("cwd") or HOME, env)
+            self.pid = spawn(req["argv"], {0: stdin, 1: out_w, 2: err_w}, cwd, env)
         except OSError:
             for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
                 os.close(fd)
@@ -267,6 +286,32 @@ class Command:
         children[self.pid] = self
         commands[self.id] = self
         emit({"id": self.id, "type": "start", "pid": self.pid})
+
+    def start_terminal(self, req, env, cwd):
+        """The command on a pseudo-terminal: its output comes as `pty` data, its input goes to it."""
+        master, slave = os.openpty()
+        env.setdefault("TERM", "xterm-256color")
+        try:
+            self.resize(req["pty"], master)
+            self.pid = spawn(req["argv"], {0: slave, 1: slave, 2: slave}, cwd, env, terminal=True)
+        except OSError:
+            os.close(master)
+            os.close(slave)
+            raise
+        os.close(slave)
+        self.master = master
+        self.stdin = Sink(os.dup(master))
+        sinks.append(self.stdin)
+        self.streams = [Stream(self, "pty", master, "base64")]
+        self.status = None
+        children[self.pid] = self
+        commands[self.id] = self
+        emit({"id": self.id, "type": "start", "pid": self.pid})
+
+    def resize(self, size, fd=None):
+        fd = self.master if fd is None else fd
+        if fd is not None:
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(size.get("rows", 24)), int(size.get("cols", 80)), 0, 0))
 
     def output(self, name, data):
         emit({"id": self.id, "type": name, "data": data})
@@ -429,13 +474,24 @@ def kernel_for(ctx, lang, cwd=None):
     return kernel
 
 
-def sandbox_path(path):
-    """A path as the sandbox's code names it: relative to the home, `~` expanded."""
+ROOT_HOME = CONFIG.get("rootHome") or HOME
+
+
+def home_of(user):
+    """The home of the user a request names: root's, or the sandbox user's."""
+    return ROOT_HOME if user == "root" else HOME
+
+
+def sandbox_path(path, user=None):
+    """A path as the sandbox's code names it: relative to the user's home, `~` expanded."""
+    home = home_of(user)
     if path == "~" or path.startswith("~/"):
-        path = HOME + path[1:]
+        path = home + path[1:]
     elif path.startswith("/home/user") and HOME != "/home/user":
         path = HOME + path[len("/home/user") :]
-    return os.path.normpath(os.path.join(HOME, path))
+    elif path.startswith("/root") and ROOT_HOME != "/root" and (len(path) == 5 or path[5] == "/"):
+        path = ROOT_HOME + path[len("/root") :]
+    return os.path.normpath(os.path.join(home, path))
 
 
 FILE_ERRORS = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission"}
@@ -450,7 +506,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def read_file(req):
-    path = sandbox_path(req["path"])
+    path = sandbox_path(req["path"], req.get("user"))
     try:
         if os.path.getsize(path) > MAX_FILE_BYTES:
             message = f"{req['path']} is over {MAX_FILE_BYTES} bytes, more than this host reads at once"
@@ -465,15 +521,23 @@ def read_file(req):
 
 
 def write_file(req):
-    path = sandbox_path(req["path"])
+    path = sandbox_path(req["path"], req.get("user"))
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(base64.b64decode(req["data"]))
+        envd_fs.write_metadata(path, req.get("metadata"))
     except OSError as e:
         file_error(req, e)
         return
-    emit({"id": req["id"], "type": "file_written", "path": path, "name": os.path.basename(path)})
+    except envd_fs.FsError as e:
+        emit({"id": req["id"], "type": "file_error", "code": "invalid", "message": str(e)})
+        return
+    written = {"id": req["id"], "type": "file_written", "path": path, "name": os.path.basename(path)}
+    metadata = envd_fs.read_metadata(path)
+    if metadata:
+        written["metadata"] = metadata
+    emit(written)
 
 
 def handle(req):
@@ -508,10 +572,16 @@ def handle(req):
         read_file(req)
     elif op == "write_file":
         write_file(req)
+    elif op.startswith("fs_"):
+        envd_fs.handle(req, emit, sel, lambda path: sandbox_path(path, req.get("user")))
     elif op == "stdin":
         cmd = commands.get(req["target"])
         if cmd:
             cmd.stdin.write(base64.b64decode(req["data"]))
+    elif op == "pty_resize":
+        cmd = commands.get(req["target"])
+        if cmd:
+            cmd.resize(req)
     elif op == "close_stdin":
         cmd = commands.get(req["target"])
         if cmd:
