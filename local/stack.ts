@@ -8,7 +8,8 @@ import { type NeonHttpEndpoint, startNeonHttpEndpoint } from "./neon-http.js";
 import type { NeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
 import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
-import { type SandboxHost, startSandboxHost } from "./sandbox-host/server.js";
+import { type SandboxHostProcess, startSandboxHostProcess } from "./sandbox-host-process.js";
+import { Supervisor, type SupervisorReport } from "./supervisor.js";
 import { type LocalWorker, startLocalWorker } from "./worker.js";
 
 export interface StackOptions {
@@ -33,6 +34,11 @@ export interface StackOptions {
   /** Another Worker entry point and wrangler config; the project's by default. */
   workerScript?: string;
   workerConfig?: string;
+  /**
+   * Told when a component (Postgres, the sandbox host, workerd) dies: a line as it is restarted,
+   * and `fatal` when it cannot be, once everything is stopped. By default both print to stderr.
+   */
+  supervisor?: Partial<SupervisorReport>;
 }
 
 export interface Stack {
@@ -41,7 +47,8 @@ export interface Stack {
   wsProxy: string | undefined;
   /** Whether PgBouncer pools the Worker's connections (else the proxy connects straight to Postgres). */
   pooled: boolean;
-  sandboxHost: SandboxHost | undefined;
+  /** The local sandbox host, in a process of its own. */
+  sandboxHost: SandboxHostProcess | undefined;
   /** The embedded Postgres, when the stack started one. */
   postgres: LocalPostgres | undefined;
   /** The API key the Worker uses for E2B or the sandbox host. */
@@ -67,8 +74,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = resolve(options.dataDir);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const step of stops.reverse()) await step().catch(() => {});
+    supervisor.stopping();
+    for (const step of stops.splice(0).reverse()) await step().catch(() => {});
   };
+  const supervisor = new Supervisor(
+    {
+      log: options.supervisor?.log ?? ((line) => console.error(`runledger: ${line}`)),
+      fatal: options.supervisor?.fatal ?? ((reason) => console.error(`runledger stopped: ${reason}`)),
+    },
+    stop,
+  );
   try {
     await assertPortFree(options.port, "the Worker");
     try {
@@ -99,7 +114,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     await applyMigrations(databaseUrl, proxy?.address);
 
-    let sandboxHost: SandboxHost | undefined;
+    let sandboxHost: SandboxHostProcess | undefined;
     const e2b: Record<string, string> = {};
     if (options.e2bApiKey && !options.e2bApiUrl) {
       e2b.E2B_API_KEY = options.e2bApiKey;
@@ -108,14 +123,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } else {
       // A key of its own, so code inside a sandbox cannot drive the host's control plane over loopback.
       const apiKey = `local_${randomBytes(16).toString("hex")}`;
-      sandboxHost = await startSandboxHost({
-        port: 0,
+      sandboxHost = await startSandboxHostProcess({
+        port: await freePort(),
         apiKey,
         dataDir: join(dataDir, "sandbox-host"),
         faults: options.sandboxHostFaults,
         ...options.sandboxHostLimits,
       });
-      stops.push(() => (sandboxHost as SandboxHost).close());
+      stops.push(() => (sandboxHost as SandboxHostProcess).close());
       Object.assign(e2b, { E2B_API_KEY: apiKey, E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
     }
 
@@ -141,6 +156,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
     });
     stops.push(() => worker.stop());
+
+    // From here on a component that dies is started again, or everything stops.
+    if (postgres) {
+      const db = postgres;
+      // Its old processes end once they see it gone; until then a new server refuses the data directory.
+      supervisor.watch({ name: "Postgres", pid: db.pid, onCrash: db.onCrash, restart: db.restart, retryForMs: 4000 });
+    }
+    if (sandboxHost) {
+      const host = sandboxHost;
+      supervisor.watch({ name: "the sandbox host", pid: host.pid, onCrash: host.onCrash, restart: host.restart, retryForMs: 2000 });
+    }
+    supervisor.watch({
+      name: "workerd (the Worker's runtime)",
+      pid: worker.pid,
+      onCrash: worker.onCrash,
+      restart: worker.restart,
+      retryForMs: 2000,
+    });
     return {
       url: worker.url,
       databaseUrl,
