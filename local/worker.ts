@@ -57,8 +57,18 @@ export async function startLocalWorker(options: {
    */
   const watchRuntime = (stdout: Readable, stderr: Readable) => {
     const runtime = ++runtimes;
-    createInterface({ input: stdout }).on("line", (line) => console.log(line));
-    createInterface({ input: stderr }).on("line", (line) => console.error(line));
+    // Without workerd's stack traces: lines of bare addresses in its binary, of no use to a reader.
+    const print = (write: (line: string) => void) => (line: string) => {
+      if (!line.startsWith("stack: ")) write(line);
+    };
+    createInterface({ input: stdout }).on(
+      "line",
+      print((line) => console.log(line)),
+    );
+    createInterface({ input: stderr }).on(
+      "line",
+      print((line) => console.error(line)),
+    );
     stdout.once("end", () => {
       if (disposing || runtime !== runtimes) return;
       for (const listener of crashListeners) listener();

@@ -10,7 +10,7 @@ import { descendants } from "../../../local/proc.js";
 
 // `npm start` supervises what it started (contract §7): each component killed with SIGKILL is named
 // and is back, serving, within 5 s; one that cannot come back stops everything, and npm start exits
-// non-zero saying why.
+// non-zero saying why. Its log also says each failed webhook attempt in one line.
 
 const RESTART_WITHIN_MS = 5000;
 
@@ -27,7 +27,13 @@ describe("npm start with a component killed", () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
-      env: { ...process.env, RUNLEDGER_DATA_DIR: dataDir, PORT: String(port), ADMIN_TOKEN: adminToken },
+      env: {
+        ...process.env,
+        RUNLEDGER_DATA_DIR: dataDir,
+        PORT: String(port),
+        ADMIN_TOKEN: adminToken,
+        WEBHOOK_RETRY_SCHEDULE: "1,1",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
@@ -94,9 +100,12 @@ describe("npm start with a component killed", () => {
     return took;
   }
 
-  async function runCode(code: string): Promise<{ status: number; body: { status?: string; result?: { stdout?: string } } }> {
+  async function runCode(
+    code: string,
+    more: Record<string, unknown> = {},
+  ): Promise<{ status: number; body: { id?: string; status?: string; result?: { stdout?: string } } }> {
     const path = "/v1/executions?wait=30";
-    const body = JSON.stringify({ code });
+    const body = JSON.stringify({ code, ...more });
     const timestamp = (Date.now() / 1000).toFixed(3);
     const signature = await signRequest(key.secret, timestamp, "POST", path, new TextEncoder().encode(body));
     const res = await fetch(`${url}${path}`, {
@@ -109,8 +118,28 @@ describe("npm start with a component killed", () => {
       },
       body,
     });
-    return { status: res.status, body: (await res.json()) as { status?: string; result?: { stdout?: string } } };
+    return { status: res.status, body: (await res.json()) as { id?: string; status?: string; result?: { stdout?: string } } };
   }
+
+  it("logs each failed webhook attempt in one line, without the URL's path or query", async () => {
+    const from = printed.length;
+    const token = randomBytes(12).toString("hex");
+    const { body } = await runCode("print(1)", { webhook_url: `http://no-such-host.invalid/hook?token=${token}` });
+    expect(body.status).toBe("succeeded");
+    // Three attempts (the first, then the schedule's two), a second apart.
+    await waitFor(
+      () => printed.slice(from).includes("no more attempts"),
+      20_000,
+      () => `no final attempt:\n${printed.slice(from)}`,
+    );
+    const said = printed.slice(from).trim().split("\n");
+    expect(said).toEqual([
+      `webhook ${said[0]?.split(" ")[1]} (execution.completed of ${body.id}) to no-such-host.invalid, attempt 1, failed: names a host that does not resolve; next attempt in 1 s`,
+      expect.stringMatching(/attempt 2, failed: names a host that does not resolve; next attempt in 1 s$/),
+      expect.stringMatching(/attempt 3, failed: names a host that does not resolve; no more attempts$/),
+    ]);
+    expect(printed).not.toContain(token);
+  });
 
   it("restarts workerd, and the Worker answers again", async () => {
     const took = await killAndWait(workerd(), "workerd (the Worker's runtime)");
