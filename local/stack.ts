@@ -8,6 +8,7 @@ import { type NeonHttpEndpoint, startNeonHttpEndpoint } from "./neon-http.js";
 import type { NeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
 import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
+import { type SandboxHost, startSandboxHost } from "./sandbox-host/server.js";
 import { type SandboxHostProcess, startSandboxHostProcess } from "./sandbox-host-process.js";
 import { Supervisor, type SupervisorReport } from "./supervisor.js";
 import { type LocalWorker, startLocalWorker } from "./worker.js";
@@ -29,6 +30,11 @@ export interface StackOptions {
   sandboxHostFaults?: boolean;
   /** The local host's caps: sandboxes at once (default 100) and creates a second (default none). */
   sandboxHostLimits?: { maxSandboxes?: number; maxCreatesPerSecond?: number };
+  /**
+   * The sandbox host in a process of its own, started again if it dies (npm start), rather than
+   * in this process (the test suites' stacks, as before).
+   */
+  sandboxHostProcess?: boolean;
   /** More Worker vars (a shorter webhook retry schedule for tests, say). */
   workerVars?: Record<string, string>;
   /** Another Worker entry point and wrangler config; the project's by default. */
@@ -47,7 +53,7 @@ export interface Stack {
   wsProxy: string | undefined;
   /** Whether PgBouncer pools the Worker's connections (else the proxy connects straight to Postgres). */
   pooled: boolean;
-  /** The local sandbox host, in a process of its own. */
+  /** The local sandbox host (in a process of its own with `sandboxHostProcess`). */
   sandboxHost: SandboxHostProcess | undefined;
   /** The embedded Postgres, when the stack started one. */
   postgres: LocalPostgres | undefined;
@@ -123,13 +129,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } else {
       // A key of its own, so code inside a sandbox cannot drive the host's control plane over loopback.
       const apiKey = `local_${randomBytes(16).toString("hex")}`;
-      sandboxHost = await startSandboxHostProcess({
+      const hostOptions = {
         port: await freePort(),
         apiKey,
         dataDir: join(dataDir, "sandbox-host"),
         faults: options.sandboxHostFaults,
         ...options.sandboxHostLimits,
-      });
+      };
+      sandboxHost = options.sandboxHostProcess
+        ? await startSandboxHostProcess(hostOptions)
+        : inThisProcess(await startSandboxHost(hostOptions));
       stops.push(() => (sandboxHost as SandboxHostProcess).close());
       Object.assign(e2b, { E2B_API_KEY: apiKey, E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
     }
@@ -163,7 +172,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Its old processes end once they see it gone; until then a new server refuses the data directory.
       supervisor.watch({ name: "Postgres", pid: db.pid, onCrash: db.onCrash, restart: db.restart, retryForMs: 4000 });
     }
-    if (sandboxHost) {
+    if (sandboxHost && options.sandboxHostProcess) {
       const host = sandboxHost;
       supervisor.watch({ name: "the sandbox host", pid: host.pid, onCrash: host.onCrash, restart: host.restart, retryForMs: 2000 });
     }
@@ -192,4 +201,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
+}
+
+/** The sandbox host run in this process, seen as its own process would be (it dies only with this one). */
+function inThisProcess(host: SandboxHost): SandboxHostProcess {
+  return {
+    url: host.url,
+    port: host.port,
+    pid: () => process.pid,
+    stats: async () => host.stats(),
+    onCrash: () => {},
+    restart: async () => {},
+    close: () => host.close(),
+  };
 }

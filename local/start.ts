@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       maxCreatesPerSecond: positive(process.env.SANDBOX_HOST_MAX_CREATES_PER_SECOND),
     },
     // A component that dies is named and restarted; one that cannot be ends npm start, non-zero.
+    sandboxHostProcess: true,
     supervisor: {
       fatal: (reason) => {
         console.error(`runledger stopped: ${reason}`);
