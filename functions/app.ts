@@ -6,7 +6,7 @@ import { ConfigError } from "./env.js";
 import { ApiError, type ErrorCode, errorStatus } from "./errors.js";
 import { describeForLog } from "./log.js";
 import { adminAuth } from "./middleware/admin-auth.js";
-import { bodyLimits } from "./middleware/body-limits.js";
+import { bodyLimits, dropUnreadBody } from "./middleware/body-limits.js";
 import { requestId } from "./middleware/request-id.js";
 import { withServices } from "./middleware/services.js";
 import { settleSignature, verifySignature } from "./middleware/signature.js";
@@ -46,7 +46,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
       }
     },
   });
-  app.use("*", requestId);
+  app.use("*", requestId, dropUnreadBody);
   app.use("/v1/*", bodyLimits, withServices, verifySignature);
   app.use("/admin/*", bodyLimits, withServices, adminAuth);
   app.use("/healthz", withServices);

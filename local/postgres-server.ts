@@ -6,8 +6,12 @@ import { LocalPostgresError } from "./postgres-error.js";
 import type { PostgresRuntime } from "./postgres-runtime.js";
 
 export interface PostgresServer {
+  /** The server process's id. */
+  pid: number | undefined;
   /** Resolves when the server process has ended, however it ended. */
   exited: Promise<void>;
+  /** Ended without being asked to: how (its exit code or signal, and the last thing it said); else undefined. */
+  crash(): string | undefined;
   /** Accepting connections: started, and neither stopping nor ended. */
   running(): boolean;
   stop(): Promise<void>;
@@ -71,6 +75,9 @@ export async function startPostgresServer(runtime: PostgresRuntime, pgdata: stri
     // Room for the pooler in front of it, and for every connection when there is no pooler.
     "-c",
     "max_connections=500",
+    // After a crash, recovery first flushes the data directory to disk: one syncfs() of its file
+    // system instead of an fsync() per file, seconds sooner on a busy disk (Linux only).
+    ...(process.platform === "linux" ? ["-c", "recovery_init_sync_method=syncfs"] : []),
   ]);
   const output = collect(child);
   const killOnExit = () => child.kill("SIGINT");
@@ -110,7 +117,14 @@ export async function startPostgresServer(runtime: PostgresRuntime, pgdata: stri
   let stopping = false;
   const ended = () => child.exitCode !== null || child.signalCode !== null;
   return {
+    pid: child.pid,
     exited,
+    crash: () => {
+      if (stopping || !ended()) return undefined;
+      if (child.signalCode) return `killed by ${child.signalCode}`;
+      const said = lastWords(output);
+      return said ? `exit code ${child.exitCode}; it last said "${said}"` : `exit code ${child.exitCode}`;
+    },
     running: () => !stopping && !ended(),
     async stop() {
       stopping = true;
@@ -169,6 +183,8 @@ function fixFor(said: string, pgdata: string): string {
   if (/lock file .* already exists/.test(said)) return "another Postgres is running on this data directory: stop it first";
   if (/incompatible with server|initialized by PostgreSQL version/.test(said)) return `it was made by another Postgres version: ${afresh}`;
   if (/could not bind|already in use/.test(said)) return "its port was taken meanwhile: start again";
+  if (/pre-existing shared memory block/.test(said))
+    return "a process of an earlier Postgres on this data directory is still running: end it, then start again";
   if (/shared memory|could not map|No space left/.test(said))
     return "free some memory or disk space (or enlarge /dev/shm), then start again";
   if (/ownership|permissions|Permission denied/.test(said)) return `give ${pgdata} back to the user that runs Postgres, or ${afresh}`;

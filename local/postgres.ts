@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./ports.js";
@@ -20,6 +20,10 @@ export interface LocalPostgres {
   running(): boolean;
   /** `listener` runs whenever it goes down: stopped, or ended by itself. */
   onDown(listener: () => void): void;
+  /** `listener` runs when it ends without being stopped (killed, crashed), with how it ended. */
+  onCrash(listener: (how: string) => void): void;
+  /** The server process's id while it runs. */
+  pid(): number | undefined;
   stop(): Promise<void>;
   /** Starts it again after a stop, on the same port and data. */
   restart(): Promise<void>;
@@ -46,11 +50,16 @@ export async function startLocalPostgres(folder: string, port: number): Promise<
       : new LocalPostgresError(`setting up its roles failed (${(error as Error).message})`, DATA_DIR_FIX);
   }
   const listeners: Array<() => void> = [];
+  const crashListeners: Array<(how: string) => void> = [];
   const down = () => {
     for (const listener of listeners) listener();
   };
   const watch = (started: typeof server) => {
-    void started.exited.then(down);
+    void started.exited.then(() => {
+      down();
+      const how = started.crash();
+      if (how !== undefined) for (const listener of crashListeners) listener(how);
+    });
     return started;
   };
   watch(server);
@@ -63,14 +72,35 @@ export async function startLocalPostgres(folder: string, port: number): Promise<
     pgdata: runtime.pgdata,
     running: () => server.running(),
     onDown: (listener) => listeners.push(listener),
+    onCrash: (listener) => crashListeners.push(listener),
+    pid: () => (server.running() ? server.pid : undefined),
     stop: () => {
       down();
       return server.stop();
     },
     restart: async () => {
+      // After a crash its processes end once they notice; until then a new server refuses the data directory.
+      if (server.crash() !== undefined) endLeftovers(runtime.pgdata);
       server = watch(await startPostgresServer(runtime, runtime.pgdata, port));
     },
   };
+}
+
+/**
+ * Ends what is left of a Postgres that was killed on the cluster in `pgdata`: its processes (found by
+ * their working folder, which Postgres sets to its data directory) would hold its shared memory a
+ * while longer.
+ */
+function endLeftovers(pgdata: string): void {
+  const home = realpathSync(pgdata);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === home) process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
 }
 
 /**

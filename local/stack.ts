@@ -9,6 +9,8 @@ import type { NeonProxy } from "./neon-proxy.js";
 import { assertPortFree, freePort } from "./ports.js";
 import { type LocalPostgres, startLocalPostgres } from "./postgres.js";
 import { type SandboxHost, startSandboxHost } from "./sandbox-host/server.js";
+import { type SandboxHostProcess, startSandboxHostProcess } from "./sandbox-host-process.js";
+import { Supervisor, type SupervisorReport } from "./supervisor.js";
 import { type LocalWorker, startLocalWorker } from "./worker.js";
 
 export interface StackOptions {
@@ -28,11 +30,21 @@ export interface StackOptions {
   sandboxHostFaults?: boolean;
   /** The local host's caps: sandboxes at once (default 100) and creates a second (default none). */
   sandboxHostLimits?: { maxSandboxes?: number; maxCreatesPerSecond?: number };
+  /**
+   * The sandbox host in a process of its own, started again if it dies (npm start), rather than
+   * in this process (the test suites' stacks, as before).
+   */
+  sandboxHostProcess?: boolean;
   /** More Worker vars (a shorter webhook retry schedule for tests, say). */
   workerVars?: Record<string, string>;
   /** Another Worker entry point and wrangler config; the project's by default. */
   workerScript?: string;
   workerConfig?: string;
+  /**
+   * Told when a component (Postgres, the sandbox host, workerd) dies: a line as it is restarted,
+   * and `fatal` when it cannot be, once everything is stopped. By default both print to stderr.
+   */
+  supervisor?: Partial<SupervisorReport>;
 }
 
 export interface Stack {
@@ -41,7 +53,8 @@ export interface Stack {
   wsProxy: string | undefined;
   /** Whether PgBouncer pools the Worker's connections (else the proxy connects straight to Postgres). */
   pooled: boolean;
-  sandboxHost: SandboxHost | undefined;
+  /** The local sandbox host (in a process of its own with `sandboxHostProcess`). */
+  sandboxHost: SandboxHostProcess | undefined;
   /** The embedded Postgres, when the stack started one. */
   postgres: LocalPostgres | undefined;
   /** The API key the Worker uses for E2B or the sandbox host. */
@@ -67,8 +80,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = resolve(options.dataDir);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const step of stops.reverse()) await step().catch(() => {});
+    supervisor.stopping();
+    for (const step of stops.splice(0).reverse()) await step().catch(() => {});
   };
+  const supervisor = new Supervisor(
+    {
+      log: options.supervisor?.log ?? ((line) => console.error(`runledger: ${line}`)),
+      fatal: options.supervisor?.fatal ?? ((reason) => console.error(`runledger stopped: ${reason}`)),
+    },
+    stop,
+  );
   try {
     await assertPortFree(options.port, "the Worker");
     try {
@@ -99,7 +120,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     await applyMigrations(databaseUrl, proxy?.address);
 
-    let sandboxHost: SandboxHost | undefined;
+    let sandboxHost: SandboxHostProcess | undefined;
     const e2b: Record<string, string> = {};
     if (options.e2bApiKey && !options.e2bApiUrl) {
       e2b.E2B_API_KEY = options.e2bApiKey;
@@ -108,14 +129,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } else {
       // A key of its own, so code inside a sandbox cannot drive the host's control plane over loopback.
       const apiKey = `local_${randomBytes(16).toString("hex")}`;
-      sandboxHost = await startSandboxHost({
-        port: 0,
+      const hostOptions = {
+        port: await freePort(),
         apiKey,
         dataDir: join(dataDir, "sandbox-host"),
         faults: options.sandboxHostFaults,
         ...options.sandboxHostLimits,
-      });
-      stops.push(() => (sandboxHost as SandboxHost).close());
+      };
+      sandboxHost = options.sandboxHostProcess
+        ? await startSandboxHostProcess(hostOptions)
+        : inThisProcess(await startSandboxHost(hostOptions));
+      stops.push(() => (sandboxHost as SandboxHostProcess).close());
       Object.assign(e2b, { E2B_API_KEY: apiKey, E2B_API_URL: sandboxHost.url, E2B_SANDBOX_URL: sandboxHost.url });
     }
 
@@ -141,6 +165,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
     });
     stops.push(() => worker.stop());
+
+    // From here on a component that dies is started again, or everything stops.
+    if (postgres) {
+      const db = postgres;
+      // Its old processes end once they see it gone; until then a new server refuses the data directory.
+      supervisor.watch({ name: "Postgres", pid: db.pid, onCrash: db.onCrash, restart: db.restart, retryForMs: 4000 });
+    }
+    if (sandboxHost && options.sandboxHostProcess) {
+      const host = sandboxHost;
+      supervisor.watch({ name: "the sandbox host", pid: host.pid, onCrash: host.onCrash, restart: host.restart, retryForMs: 2000 });
+    }
+    supervisor.watch({
+      name: "workerd (the Worker's runtime)",
+      pid: worker.pid,
+      onCrash: worker.onCrash,
+      restart: worker.restart,
+      retryForMs: 2000,
+    });
     return {
       url: worker.url,
       databaseUrl,
@@ -159,4 +201,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
+}
+
+/** The sandbox host run in this process, seen as its own process would be (it dies only with this one). */
+function inThisProcess(host: SandboxHost): SandboxHostProcess {
+  return {
+    url: host.url,
+    port: host.port,
+    pid: () => process.pid,
+    stats: async () => host.stats(),
+    onCrash: () => {},
+    restart: async () => {},
+    close: () => host.close(),
+  };
 }

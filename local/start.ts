@@ -60,6 +60,14 @@ async function main(): Promise<void> {
       maxSandboxes: positive(process.env.SANDBOX_HOST_MAX_SANDBOXES),
       maxCreatesPerSecond: positive(process.env.SANDBOX_HOST_MAX_CREATES_PER_SECOND),
     },
+    // A component that dies is named and restarted; one that cannot be ends npm start, non-zero.
+    sandboxHostProcess: true,
+    supervisor: {
+      fatal: (reason) => {
+        console.error(`runledger stopped: ${reason}`);
+        process.exit(1);
+      },
+    },
   });
 
   const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };

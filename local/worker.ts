@@ -2,9 +2,12 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { descendants } from "./proc.js";
 
 export interface LocalWorker {
   url: string;
@@ -14,6 +17,10 @@ export interface LocalWorker {
   durableObject<T>(binding: string, name: string): Promise<T>;
   /** Stops the runtime and starts it again on the same port and state, as a deploy does: in-flight work is lost. */
   restart(): Promise<void>;
+  /** `listener` runs when the runtime (workerd) ends without being stopped: killed or crashed. */
+  onCrash(listener: () => void): void;
+  /** The runtime's (workerd's) process id while it runs. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,8 +48,35 @@ export async function startLocalWorker(options: {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   // Named after the entry point: index.js for the project's Worker.
   const script = join(bundleDir, readdirSync(bundleDir).find((file) => file.endsWith(".js")) ?? "index.js");
+  const crashListeners: Array<() => void> = [];
+  let disposing = false;
+  let runtimes = 0;
+  /**
+   * workerd's output, printed as Miniflare would; the end of its stdout is the end of the process
+   * (Miniflare itself does not watch it), which is a crash unless this side disposed of it.
+   */
+  const watchRuntime = (stdout: Readable, stderr: Readable) => {
+    const runtime = ++runtimes;
+    // Without workerd's stack traces: lines of bare addresses in its binary, of no use to a reader.
+    const print = (write: (line: string) => void) => (line: string) => {
+      if (!line.startsWith("stack: ")) write(line);
+    };
+    createInterface({ input: stdout }).on(
+      "line",
+      print((line) => console.log(line)),
+    );
+    createInterface({ input: stderr }).on(
+      "line",
+      print((line) => console.error(line)),
+    );
+    stdout.once("end", () => {
+      if (disposing || runtime !== runtimes) return;
+      for (const listener of crashListeners) listener();
+    });
+  };
   const miniflareOptions = {
     host: "127.0.0.1",
+    handleRuntimeStdio: watchRuntime,
     port: options.port,
     // Request.cf would be fetched from Cloudflare, which a local stack need not reach.
     cf: false,
@@ -74,12 +108,31 @@ export async function startLocalWorker(options: {
     },
     durableObject,
     async restart() {
+      disposing = true;
       await mf.dispose();
       mf = new Miniflare({ ...miniflareOptions, port: Number(new URL(url).port) });
+      disposing = false;
       await mf.ready;
     },
-    stop: () => mf.dispose(),
+    onCrash: (listener) => crashListeners.push(listener),
+    pid: () => runtimePid(Number(new URL(url).port)),
+    stop: () => {
+      disposing = true;
+      return mf.dispose();
+    },
   };
+}
+
+/** The workerd below this process that serves `port`. */
+function runtimePid(port: number): number | undefined {
+  return descendants(process.pid).find((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      return args[0]?.endsWith("workerd") && args.includes(`--socket-addr=entry=127.0.0.1:${port}`);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The bundle `wrangler deploy` would upload, built by wrangler itself (`--dry-run`). */

@@ -129,13 +129,19 @@ export class RunHolder extends DurableObject<Env> {
       }
       return;
     }
-    if (this.running) {
-      await this.governor().renew(state.executionId);
-    } else if (state.phase === "waiting") {
-      await this.askForSlot(state.executionId, state.keyId);
-    } else {
-      // The instance that was running it is gone (evicted, restarted): this one ends it.
-      await this.recover(state);
+    try {
+      if (this.running) {
+        await this.governor().renew(state.executionId);
+      } else if (state.phase === "waiting") {
+        await this.askForSlot(state.executionId, state.keyId);
+      } else {
+        // The instance that was running it is gone (evicted, restarted): this one ends it.
+        await this.recover(state);
+      }
+    } catch (error) {
+      // The database is down, say: the next beat tries again. A thrown alarm is retried only a few
+      // times by the platform, and an outage longer than those retries would leave the run `running`.
+      console.error(`the holder of ${state.executionId} tries again at its next beat: ${describeForLog(error)}`);
     }
     const latest = await this.state();
     if (latest?.phase === "waiting") await this.ctx.storage.setAlarm(Date.now() + WAITING_CHECK_MS);

@@ -49,10 +49,12 @@ export async function deliverEvent(services: DeliveryServices, eventId: string):
   const schedule = config.WEBHOOK_RETRY_SCHEDULE;
   if (ok || response.statusCode === 410 || inCycle > schedule.length) {
     const status = ok ? "delivered" : "failed";
+    if (!ok) console.warn(failedAttemptLine(event, response, "no more attempts"));
     await recordAttempt(services, eventId, { ...attemptLog, status, nextAttemptAt: null });
     return status;
   }
   const delayS = retryDelay({ schedule, random: services.random }, inCycle, response, finishedAt);
+  console.warn(failedAttemptLine(event, response, `next attempt in ${Math.round(delayS)} s`));
   await recordAttempt(services, eventId, {
     ...attemptLog,
     status: "pending",
@@ -61,6 +63,28 @@ export async function deliverEvent(services: DeliveryServices, eventId: string):
   await enqueue(services, eventId, delayS);
   return "retrying";
 }
+
+/**
+ * The log's one line for a failed attempt: the event, its attempt, the destination's host (never its
+ * path or query, which may carry a receiver's token), what went wrong, what happens next.
+ */
+export function failedAttemptLine(
+  event: Pick<EventRow, "id" | "type" | "executionId" | "url" | "attempts">,
+  response: { statusCode: number | null; error: string | null },
+  next: string,
+): string {
+  let host = "an unparsable URL";
+  try {
+    host = new URL(event.url).host;
+  } catch {
+    // stays as said
+  }
+  const why = response.error ? oneLine(response.error.replaceAll(event.url, host)) : `answered ${response.statusCode}`;
+  const subject = event.executionId ? `${event.type} of ${event.executionId}` : event.type;
+  return `webhook ${event.id} (${subject}) to ${host}, attempt ${event.attempts}, failed: ${why}; ${next}`;
+}
+
+const oneLine = (text: string) => (text.split("\n")[0] ?? "").replace(/\s+/g, " ").slice(0, 200);
 
 /** An event that could not be claimed: not due yet (wait for it again), or nothing to do. */
 async function notClaimed(services: DeliveryServices, eventId: string): Promise<DeliveryResult> {

@@ -31,13 +31,23 @@ export async function deliveryRefusal(raw: string, policy: DestinationPolicy): P
   } catch {
     return "the webhook URL is not an allowed destination";
   }
-  if (policy.allowPrivate) return null;
-  return resolvedProblem(new URL(raw).hostname, policy.resolver).catch(() => "the webhook's host name could not be resolved");
+  const hostname = new URL(raw).hostname;
+  if (policy.allowPrivate) {
+    // Any address will do, but a name must still lead somewhere: an attempt at a name that does not
+    // resolve fails here, in one line, rather than inside the runtime's fetch (which workerd logs
+    // with a stack trace). A resolver that cannot answer leaves it to the attempt.
+    if (isAddressLiteral(hostname)) return null;
+    const addresses = await policy.resolver.resolve(hostname.replace(/\.+$/, "")).catch(() => undefined);
+    return addresses?.length === 0 ? "names a host that does not resolve" : null;
+  }
+  return resolvedProblem(hostname, policy.resolver).catch(() => "the webhook's host name could not be resolved");
 }
+
+const isAddressLiteral = (hostname: string) => hostname.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(hostname);
 
 async function resolvedProblem(hostname: string, resolver: HostResolver): Promise<string | null> {
   // An address literal was judged by the URL's rules already.
-  if (hostname.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(hostname)) return null;
+  if (isAddressLiteral(hostname)) return null;
   const addresses = await resolver.resolve(hostname.replace(/\.+$/, ""));
   if (addresses.length === 0) return "names a host that does not resolve";
   if (addresses.some(isPrivateAddress)) return "names a host that resolves to a loopback, private, link-local or metadata address";

@@ -70,7 +70,7 @@ export async function setUpTestStack(
       return (await governor()).acquire(executionId, keyId);
     },
     "GET /governor/usage": async () => JSON.parse(JSON.stringify(await (await governor()).usage())),
-    "GET /counts": async () => ({ postgresStatements: stack.databaseStatements(), host: stack.sandboxHost?.stats() }),
+    "GET /counts": async () => ({ postgresStatements: stack.databaseStatements(), host: await stack.sandboxHost?.stats() }),
     ...started?.(stack, adminToken),
   };
   const control = createServer((req, res) => {

@@ -70,6 +70,15 @@ describe("webhook destinations, resolved", () => {
     );
   });
 
+  test("with private destinations allowed, a name that does not resolve is refused before the attempt", async () => {
+    const local = { allowPrivate: true, resolver };
+    expect(await deliveryRefusal("http://nowhere.example.com/in", local)).toBe("names a host that does not resolve");
+    expect(await deliveryRefusal("http://rebind.example.com/in", local)).toBeNull();
+    expect(await deliveryRefusal("http://127.0.0.1:9000/in", local)).toBeNull();
+    // A resolver that cannot answer leaves it to the attempt.
+    expect(await deliveryRefusal("http://broken.example.com/in", local)).toBeNull();
+  });
+
   test("the local stack's resolver answers from this machine's own resolver", async () => {
     const local = await startDnsEndpoint();
     try {

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { request } from "node:http";
 import { describe, expect, test } from "vitest";
 import { RunledgerClient } from "../../../client/client.js";
 import { signRequest } from "../../../functions/services/signing.js";
@@ -229,6 +230,48 @@ describe("signed requests", () => {
   });
 });
 
+/**
+ * POSTs `size` bytes in 64 KiB writes, with Content-Length or chunked (none declared), as a client
+ * that does not wait for the end of its upload to read the answer: what it reads, or how it failed.
+ */
+function upload(
+  path: string,
+  size: number,
+  framing: "chunked" | "length",
+  type = "application/json",
+): Promise<{ status: number | undefined; code: string | undefined } | { failed: string }> {
+  const url = new URL(path, apiUrl());
+  const chunk = Buffer.alloc(64 * 1024, "a");
+  const writes = Math.ceil(size / chunk.length);
+  return new Promise((resolve) => {
+    const req = request(url, {
+      method: "POST",
+      headers: { "content-type": type, ...(framing === "length" ? { "content-length": String(writes * chunk.length) } : {}) },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (data: Buffer) => {
+        text += data.toString();
+      });
+      res.on("end", () => {
+        const code = (JSON.parse(text) as Partial<ApiErrorBody>).error?.code;
+        resolve({ status: res.statusCode, code });
+      });
+      res.on("error", (error: NodeJS.ErrnoException) => resolve({ failed: `${res.statusCode} then ${error.code ?? error.message}` }));
+    });
+    req.on("error", (error: NodeJS.ErrnoException) => resolve({ failed: error.code ?? error.message }));
+    let written = 0;
+    const write = () => {
+      while (written < writes) {
+        written += 1;
+        if (!req.write(chunk)) return void req.once("drain", write);
+      }
+      req.end();
+    };
+    write();
+  });
+}
+
 describe("bodies", () => {
   test("a body that is not JSON is 415 before anything else; over 1 MiB is 413", async () => {
     const { key } = await newKey();
@@ -248,6 +291,21 @@ describe("bodies", () => {
     const broken = await send(key.id, key.secret, { method: "POST", body: '{"code": ' });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe("invalid_json");
+  });
+
+  test("an oversized upload of any framing is answered 413, never reset or 5xx, also eight at once", async () => {
+    const mib = 1024 * 1024;
+    const cases = [
+      ...Array.from({ length: 8 }, () => ({ path: "/v1/executions", size: 1.2 * mib, framing: "chunked" as const })),
+      ...Array.from({ length: 8 }, () => ({ path: "/v1/executions", size: 5 * mib, framing: "length" as const })),
+      { path: "/v1/executions", size: 16 * mib, framing: "chunked" as const },
+      { path: "/admin/keys", size: 3 * mib, framing: "length" as const },
+    ];
+    const answers = await Promise.all(cases.map((one) => upload(one.path, one.size, one.framing)));
+    expect(answers, JSON.stringify(answers)).toEqual(cases.map(() => ({ status: 413, code: "payload_too_large" })));
+    // A body on a route that takes none is read and dropped too: the answer arrives.
+    expect(await upload("/nowhere", 3 * mib, "chunked")).toEqual({ status: 404, code: "not_found" });
+    expect(await upload("/v1/executions", 2 * mib, "chunked", "text/plain")).toEqual({ status: 415, code: "unsupported_media_type" });
   });
 
   test("oversized headers are refused before any work", async () => {

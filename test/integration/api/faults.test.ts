@@ -145,6 +145,29 @@ async function waitForSandbox(executionId: string): Promise<void> {
 }
 
 describe("database faults", () => {
+  test("Postgres down from mid-run until after the holder's heartbeat: the run still ends, not stuck running", async () => {
+    await scenario("Postgres down while a run ends", async () => {
+      const { client } = await newKey();
+      const submitted = (await client.request<Execution>("POST", "/v1/executions", { code: "import time\ntime.sleep(1.5)\nprint('done')" }))
+        .body;
+      for (let seen = submitted; seen.status === "queued"; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        seen = (await client.request<Execution>("GET", `/v1/executions/${submitted.id}`)).body;
+      }
+      await postgres("stop");
+      try {
+        // The run ends while the database is down; recording its end gives up after its retries,
+        // and the holder's heartbeat (10 s) comes while it is still down.
+        await new Promise((resolve) => setTimeout(resolve, 13_000));
+      } finally {
+        await postgres("start");
+      }
+      const final = await waitForFinal(client, submitted.id, 30_000);
+      expect(["succeeded", "error"]).toContain(final.status);
+      return 0;
+    });
+  }, 90_000);
+
   test("Postgres stopped during a burst: 503 with Retry-After meanwhile, every accepted run finishes, none half-written", async () => {
     await scenario("Postgres stopped during a burst of submits", async () => {
       const { key, client } = await newKey({ max_concurrency: 100 });

@@ -55,9 +55,9 @@ export default function setup(project: TestProject) {
 }
 
 async function idleScenario(stack: Stack, adminToken: string): Promise<IdleReport> {
-  const snapshot = (): Snapshot => ({
+  const snapshot = async (): Promise<Snapshot> => ({
     postgresStatements: stack.databaseStatements(),
-    providerCalls: stack.sandboxHost?.stats().requests ?? 0,
+    providerCalls: (await stack.sandboxHost?.stats())?.requests ?? 0,
   });
   const difference = (later: Snapshot, earlier: Snapshot): Snapshot => ({
     postgresStatements: later.postgresStatements - earlier.postgresStatements,
@@ -65,7 +65,7 @@ async function idleScenario(stack: Stack, adminToken: string): Promise<IdleRepor
   });
   const receiver = (await Receiver.start()).reply({ status: 500 });
   try {
-    const before = snapshot();
+    const before = await snapshot();
     const res = await fetch(`${stack.url}/admin/keys`, {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
@@ -81,27 +81,27 @@ async function idleScenario(stack: Stack, adminToken: string): Promise<IdleRepor
     ]);
     for (const execution of submitted) await client.waitForExecution(execution.id, { timeoutMs: 60_000 });
     await receiver.waitFor(2, 60_000);
-    const activity = difference(snapshot(), before);
+    const activity = difference(await snapshot(), before);
 
     // Quiet: nothing new for four sweep intervals.
     const activityEnded = Date.now();
-    let last = snapshot();
+    let last = await snapshot();
     let lastChange = activityEnded;
     while (Date.now() - lastChange < 4 * SWEEP_INTERVAL_MS) {
       if (Date.now() - activityEnded > 5 * 60_000) throw new Error("the stack did not fall quiet within 5 minutes of its last activity");
       await new Promise((resolve) => setTimeout(resolve, 500));
-      const now = snapshot();
+      const now = await snapshot();
       if (now.postgresStatements !== last.postgresStatements || now.providerCalls !== last.providerCalls) lastChange = Date.now();
       last = now;
     }
-    const start = snapshot();
+    const start = await snapshot();
     const watchStart = Date.now();
     await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
     return {
       activity,
       quietAfterMs: lastChange - activityEnded,
       watchedMs: Date.now() - watchStart,
-      watched: difference(snapshot(), start),
+      watched: difference(await snapshot(), start),
     };
   } finally {
     await receiver.close();
