@@ -1,5 +1,4 @@
 import { stopOnSignal } from "../shutdown.js";
-import type { IsolationMode } from "./isolation.js";
 import { startSandboxHost } from "./server.js";
 
 // `npm run sandbox-host`: the E2B-compatible host on its own, for the SDK or any E2B client.
@@ -9,7 +8,6 @@ const host = await startSandboxHost({
   apiKey: process.env.SANDBOX_HOST_API_KEY || undefined,
   dataDir: process.env.SANDBOX_HOST_DATA_DIR,
   templatesFile: process.env.SANDBOX_HOST_TEMPLATES,
-  isolation: (process.env.SANDBOX_HOST_ISOLATION as IsolationMode | undefined) ?? "auto",
   faults: process.env.SANDBOX_HOST_FAULTS === "1",
   maxSandboxes: positiveOrUndefined(process.env.SANDBOX_HOST_MAX_SANDBOXES),
   maxCreatesPerSecond: positiveOrUndefined(process.env.SANDBOX_HOST_MAX_CREATES_PER_SECOND),

@@ -66,7 +66,10 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
   } catch (error) {
     throw new Error(`the data directory ${dataDir} is not usable: ${(error as Error).message}`);
   }
-  const isolation = Isolation.detect(options.isolation ?? "auto", RUNTIME_DIR);
+  const isolation = Isolation.detect(
+    options.isolation ?? (process.env.SANDBOX_HOST_ISOLATION as IsolationMode | undefined) ?? "auto",
+    RUNTIME_DIR,
+  );
   const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, {
     maxSandboxes: options.maxSandboxes ?? 100,
     maxCreatesPerSecond: options.maxCreatesPerSecond,
