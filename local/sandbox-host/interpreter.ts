@@ -110,7 +110,11 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
       case "stderr":
         write({ type: event.type, text: event.text, timestamp: new Date().toISOString() });
         break;
-      case "result":
+      case "result": {
+        const { id: _id, ...rest } = event;
+        write(typeof rest.text === "string" ? { ...rest, text: unquoted(rest.text) } : rest);
+        break;
+      }
       case "error":
       case "number_of_executions": {
         const { id: _id, ...rest } = event;
@@ -142,6 +146,15 @@ function prepareCode(language: string, source: string): { source: string } | { e
   } catch (error) {
     return { error: { name: "SyntaxError", value: (error as Error).message, traceback: "" } };
   }
+}
+
+/**
+ * A result's plain text as E2B's code interpreter returns it: one pair of surrounding quotes is
+ * dropped, whatever the language, so a string result reads `abc` where the kernel showed `'abc'`.
+ */
+export function unquoted(text: string): string {
+  const quoted = (text.startsWith("'") && text.endsWith("'")) || (text.startsWith('"') && text.endsWith('"'));
+  return quoted ? text.slice(1, -1) : text;
 }
 
 function normalizeLanguage(value: unknown): string {
