@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Listener, Machine } from "./machine.js";
 import type { Template } from "./templates.js";
@@ -9,6 +9,12 @@ export interface SandboxOptions {
   timeoutMs: number;
   metadata: Record<string, string>;
   envVars: Record<string, string>;
+}
+
+export interface CodeContext {
+  id: string;
+  language: string;
+  cwd: string;
 }
 
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -29,7 +35,10 @@ export class Sandbox {
   readonly trafficAccessToken = randomBytes(16).toString("hex");
   readonly startedAt = new Date();
   readonly metadata: Record<string, string>;
-  readonly codeContexts = new Map<string, { id: string; language: string; cwd: string }>();
+  /** The code interpreter's contexts, in creation order: E2B's default ones (one per language) first. */
+  readonly codeContexts = new Map<string, CodeContext>();
+  /** Language to the id of its default context, which runs code sent with a language and no context. */
+  private readonly defaultContexts = new Map<string, string>();
   /** Running commands: pid inside the sandbox to the request that started them. */
   readonly commands = new Map<number, string>();
   endAt: Date;
@@ -41,11 +50,32 @@ export class Sandbox {
   ) {
     this.metadata = options.metadata;
     const env = { E2B_SANDBOX_ID: this.id, ...options.envVars };
-    const prestart = this.template.codeInterpreter ? { "default-python": "python" } : {};
+    const prestart: Record<string, string> = {};
+    if (this.template.codeInterpreter) {
+      // As E2B's code interpreter, python's and javascript's default contexts exist from the
+      // start; python's kernel is started ahead, javascript's on its first run.
+      prestart[this.defaultContext("python").id] = "python";
+      this.defaultContext("javascript");
+    }
     machine.request("configure", { env, prestart });
     this.endAt = new Date(this.startedAt.getTime() + options.timeoutMs);
     this.deadline = setTimeout(() => void this.kill(), options.timeoutMs);
     void machine.gone.then(() => clearTimeout(this.deadline));
+  }
+
+  /** The default context of `language`, made (and listed) on first use. */
+  defaultContext(language: string): CodeContext {
+    const existing = this.codeContexts.get(this.defaultContexts.get(language) ?? "");
+    if (existing) return existing;
+    const context = { id: randomUUID(), language, cwd: this.home };
+    this.codeContexts.set(context.id, context);
+    this.defaultContexts.set(language, context.id);
+    return context;
+  }
+
+  removeContext(id: string): void {
+    this.codeContexts.delete(id);
+    for (const [language, contextId] of this.defaultContexts) if (contextId === id) this.defaultContexts.delete(language);
   }
 
   get template(): Template {
