@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { zEnv } from "../functions/env.js";
+import { describePythonEnv } from "./sandbox-host/python-env.js";
 import { stopOnSignal } from "./shutdown.js";
 import { newSecretEncryptionKey, startStack } from "./stack.js";
 
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
       maxCreatesPerSecond: positive(process.env.SANDBOX_HOST_MAX_CREATES_PER_SECOND),
     },
   });
+
+  // Which kernel runs Python in local sandboxes, and what of E2B's template packages is missing.
+  if (stack.sandboxHost) for (const line of describePythonEnv(stack.sandboxHost.isolation.pythonEnv)) console.log(line);
 
   const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
   const known = state.devKey ? await fetch(`${stack.url}/admin/keys/${state.devKey.id}`, { headers: admin }) : null;

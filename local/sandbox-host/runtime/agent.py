@@ -430,7 +430,27 @@ class Kernel:
 
 
 def python_kernel_main():
-    python_kernel.serve(3, 4)
+    if ipython_kernel is not None:
+        ipython_kernel.serve(3, 4)
+    else:
+        python_kernel.serve(3, 4)
+
+
+def prepare_ipython():
+    """With IPython installed, Python contexts are IPython's, forked from a shell built now."""
+    if CONFIG.get("python_kernel") != "ipython":
+        return None
+    import ipython_kernel as module  # noqa: PLC0415 - only when IPython backs contexts
+
+    try:
+        module.prepare()
+    except Exception as e:  # noqa: BLE001 - the fast kernel still runs the code
+        print(f"supervisor: IPython failed to start ({type(e).__name__}: {e}); using the fast kernel", file=sys.stderr)
+        return None
+    return module
+
+
+ipython_kernel = None
 
 
 def bash_kernel_main():
@@ -606,7 +626,9 @@ class ChildWatcher:
 
 
 def main():
+    global ipython_kernel
     set_dumpable(False)
+    ipython_kernel = prepare_ipython()
     set_nonblocking(PROTO)
     Requests()
     watcher = ChildWatcher()
