@@ -34,7 +34,7 @@ def describe_axes(ax):
     if wedges:
         return {"type": "pie", "title": title, "elements": [pie_slice(w) for w in wedges]}
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    lines = [line for line in ax.get_lines() if isinstance(line, Line2D) and not line.get_label().startswith("_child")]
+    lines = [line for line in ax.get_lines() if isinstance(line, Line2D)]
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     if bars and not lines and not scatters:
         return {"type": "bar", "title": title, **labels(ax), "elements": bar_elements(ax, bars)}
@@ -94,7 +94,10 @@ def points(ax, data):
 def number(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def bar_elements(ax, containers):

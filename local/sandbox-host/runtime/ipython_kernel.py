@@ -97,6 +97,26 @@ def prepare():
     config.PlainTextFormatter.max_seq_length = 0
     SHELL = Shell.instance(config=config)
     install_formatters(SHELL)
+    patch_images()
+
+
+def patch_images():
+    """As in E2B's image, saving a PIL image to a path also displays it (showing one already does,
+    through PIL's IPython viewer)."""
+    try:
+        from PIL import Image  # noqa: PLC0415 - part of the template when installed
+    except ImportError:
+        return
+    from IPython.display import display  # noqa: PLC0415
+
+    save = Image.Image.save
+
+    def save_and_display(image, fp, format=None, **params):  # noqa: A002 - PIL's own parameter name
+        if isinstance(fp, (str, os.PathLike)):
+            display(image)
+        return save(image, fp, format, **params)
+
+    Image.Image.save = save_and_display
 
 
 def install_formatters(shell):
