@@ -98,6 +98,8 @@ def prepare():
     SHELL = Shell.instance(config=config)
     install_formatters(SHELL)
     patch_images()
+    # A first cell pulls in what IPython imports lazily, once here rather than in every context.
+    SHELL.run_cell("None", store_history=False, silent=True)
 
 
 def patch_images():
