@@ -8,6 +8,8 @@ const host = await startSandboxHost(options).catch((error: Error) => {
   console.error(`sandbox host: ${error.message}`);
   process.exit(1);
 });
+// How sandboxes are fenced, which kernel runs Python, and what is missing: npm start prints these.
+for (const line of host.isolation.describe()) process.stdout.write(`${line}\n`);
 process.stdout.write(`listening ${host.url}\n`);
 
 let closing = false;

@@ -45,7 +45,7 @@ export async function handleInterpreter(
     if (!context) throw new HttpError(404, `context ${id} not found`);
     if (action === undefined && method === "DELETE") {
       sandbox.request("context_remove", { ctx: context.id });
-      sandbox.codeContexts.delete(context.id);
+      sandbox.removeContext(context.id);
       return sendEmpty(res, 204);
     }
     if (action === "restart" && method === "POST") {
@@ -81,7 +81,7 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
     language = context.language;
   } else {
     language = normalizeLanguage(body.language ?? "python");
-    ctx = `default-${language}`;
+    ctx = RUNNABLE.has(language) ? sandbox.defaultContext(language).id : `default-${language}`;
   }
 
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
@@ -104,13 +104,18 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
   res.on("close", stop);
   if (options.faults.takeStall()) return;
 
+  let ended = false;
   const requestId = sandbox.request("exec", { ctx, lang: runtimeLanguage(language), code: code.source, env }, (event: AgentEvent) => {
     switch (event.type) {
       case "stdout":
       case "stderr":
         write({ type: event.type, text: event.text, timestamp: new Date().toISOString() });
         break;
-      case "result":
+      case "result": {
+        const { id: _id, ...rest } = event;
+        write(typeof rest.text === "string" ? { ...rest, text: unquoted(rest.text) } : rest);
+        break;
+      }
       case "error":
       case "number_of_executions": {
         const { id: _id, ...rest } = event;
@@ -118,18 +123,25 @@ async function execute(req: IncomingMessage, res: ServerResponse, sandbox: Sandb
         break;
       }
       case "end":
+        ended = true;
         stop();
         sandbox.stopListening(requestId);
         finish();
         break;
       case "sandbox_gone":
         // The sandbox died under the code: the connection breaks, as E2B's does.
+        ended = true;
         stop();
         res.destroy();
         break;
     }
   });
-  res.on("close", () => sandbox.stopListening(requestId));
+  res.on("close", () => {
+    sandbox.stopListening(requestId);
+    // The client went away (its timeout, say): as E2B does, interrupt the code so that the
+    // context's next run starts at once. A run still waiting its turn is dropped.
+    if (!ended) sandbox.request("interrupt", { ctx, target: requestId });
+  });
   const kill = options.faults.takeKillDuringExecution();
   if (kill) setTimeout(() => void sandbox.kill(), kill.afterMs);
 }
@@ -142,6 +154,15 @@ function prepareCode(language: string, source: string): { source: string } | { e
   } catch (error) {
     return { error: { name: "SyntaxError", value: (error as Error).message, traceback: "" } };
   }
+}
+
+/**
+ * A result's plain text as E2B's code interpreter returns it: one pair of surrounding quotes is
+ * dropped, whatever the language, so a string result reads `abc` where the kernel showed `'abc'`.
+ */
+export function unquoted(text: string): string {
+  const quoted = (text.startsWith("'") && text.endsWith("'")) || (text.startsWith('"') && text.endsWith('"'));
+  return quoted ? text.slice(1, -1) : text;
 }
 
 function normalizeLanguage(value: unknown): string {

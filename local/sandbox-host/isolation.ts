@@ -12,6 +12,7 @@ import {
   releaseCgroups,
   removeHostCgroups,
 } from "./cgroups.js";
+import { describePythonEnv, detectPythonEnv, type PythonEnv } from "./python-env.js";
 import { SandboxNetwork } from "./sandbox-network.js";
 import { seccompFilter } from "./seccomp.js";
 import type { Template } from "./templates.js";
@@ -22,7 +23,7 @@ export const SANDBOX_HOME = "/home/user";
 export const SANDBOX_ROOT_HOME = "/root";
 /** Where the runtime (supervisor and kernels) appears inside a sandbox. */
 const SANDBOX_RUNTIME = "/opt/e2b-local";
-const RUNTIME_FILES = ["agent.py", "envd_fs.py", "python_kernel.py", "bash_kernel.py", "js-kernel.cjs"];
+const RUNTIME_FILES = ["agent.py", "envd_fs.py", "python_kernel.py", "ipython_kernel.py", "charts.py", "bash_kernel.py", "js-kernel.cjs"];
 /** Host uids for sandboxes: one each, owning nothing on the host, far above any real user's. */
 const SANDBOX_UID_BASE = 3_000_000;
 const SANDBOX_UIDS = 1_000_000;
@@ -72,6 +73,8 @@ export class Isolation {
     readonly dropsPrivileges: boolean,
     readonly network: SandboxNetwork | null,
     private readonly seccomp: Buffer | null,
+    /** What backs Python contexts, and which template packages are missing. */
+    readonly pythonEnv: PythonEnv,
   ) {}
 
   static detect(mode: IsolationMode, runtimeDir: string): Isolation {
@@ -87,7 +90,8 @@ export class Isolation {
     }
     const limits = cgroupsWritable() ? "cgroup-v1" : "prlimit";
     const network = bubblewrap ? SandboxNetwork.detect(dropsPrivileges ? asUid(SANDBOX_UID_BASE) : []) : null;
-    return new Isolation(bubblewrap, limits, python, runtimeDir, dropsPrivileges, network, bubblewrap ? seccompFilter() : null);
+    const pythonEnv = detectPythonEnv(python);
+    return new Isolation(bubblewrap, limits, python, runtimeDir, dropsPrivileges, network, bubblewrap ? seccompFilter() : null, pythonEnv);
   }
 
   /** Lines to print at start; loud when sandboxes are not a security boundary. */
@@ -98,6 +102,7 @@ export class Isolation {
         "WARNING: bubblewrap is not available, so sandboxes are NOT a security boundary: code runs as this user,",
         "WARNING: sees this machine's files, processes and network. Install bubblewrap (apt-get install bubblewrap).",
         limits,
+        ...describePythonEnv(this.pythonEnv),
       ];
     }
     const lines = [
@@ -111,6 +116,7 @@ export class Isolation {
       limits,
     ];
     if (this.network) lines.push(this.network.describe());
+    lines.push(...describePythonEnv(this.pythonEnv));
     return lines;
   }
 

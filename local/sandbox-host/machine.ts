@@ -58,7 +58,9 @@ export class Machine {
     }
     this.launch = isolation.prepare({ id: name, homeDir, template: spec.template, allowInternetAccess: spec.allowInternetAccess });
     this.home = this.launch.home;
-    const config = JSON.stringify({ home: this.home, rootHome, node: process.execPath });
+    // Only a code-interpreter sandbox pays for IPython (its supervisor builds a shell at start).
+    const pythonKernel = spec.template.codeInterpreter ? isolation.pythonEnv.kernel : "fast";
+    const config = JSON.stringify({ home: this.home, rootHome, node: process.execPath, python_kernel: pythonKernel });
     this.process = startLaunch(this.launch, [config], ["pipe", "pipe", "pipe"], homeDir);
     this.process.stdin?.on("error", () => {});
     // Code in the sandbox can write to the supervisor's stderr: nothing of it reaches a log.

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { RunningCommand } from "./envd-process.js";
 import type { Listener, Machine } from "./machine.js";
@@ -19,6 +19,13 @@ export interface SandboxOptions {
 const SAMPLE_EVERY_MS = 5000;
 /** An hour of samples. */
 const MAX_SAMPLES = 720;
+
+export interface CodeContext {
+  id: string;
+  language: string;
+  cwd: string;
+}
+
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 function newSandboxId(): string {
@@ -41,7 +48,10 @@ export class Sandbox {
   readonly autoResume: boolean;
   /** The timeout it was created with: the one a resume by traffic gives it again. */
   readonly timeoutMs: number;
-  readonly codeContexts = new Map<string, { id: string; language: string; cwd: string }>();
+  /** The code interpreter's contexts, in creation order: E2B's default ones (one per language) first. */
+  readonly codeContexts = new Map<string, CodeContext>();
+  /** Language to the id of its default context, which runs code sent with a language and no context. */
+  private readonly defaultContexts = new Map<string, string>();
   /** Running commands by their pid inside the sandbox. */
   readonly commands = new Map<number, RunningCommand>();
   endAt: Date;
@@ -61,7 +71,13 @@ export class Sandbox {
     this.autoResume = options.autoResume === true;
     this.timeoutMs = options.timeoutMs;
     const env = { E2B_SANDBOX_ID: this.id, ...options.envVars };
-    const prestart = this.template.codeInterpreter ? { "default-python": "python" } : {};
+    const prestart: Record<string, string> = {};
+    if (this.template.codeInterpreter) {
+      // As E2B's code interpreter, python's and javascript's default contexts exist from the
+      // start; python's kernel is started ahead, javascript's on its first run.
+      prestart[this.defaultContext("python").id] = "python";
+      this.defaultContext("javascript");
+    }
     machine.request("configure", { env, prestart });
     this.endAt = new Date(this.startedAt.getTime() + options.timeoutMs);
     this.deadline = setTimeout(() => this.expire(), options.timeoutMs);
@@ -71,6 +87,21 @@ export class Sandbox {
       clearTimeout(this.deadline);
       clearInterval(this.sampler);
     });
+  }
+
+  /** The default context of `language`, made (and listed) on first use. */
+  defaultContext(language: string): CodeContext {
+    const existing = this.codeContexts.get(this.defaultContexts.get(language) ?? "");
+    if (existing) return existing;
+    const context = { id: randomUUID(), language, cwd: this.home };
+    this.codeContexts.set(context.id, context);
+    this.defaultContexts.set(language, context.id);
+    return context;
+  }
+
+  removeContext(id: string): void {
+    this.codeContexts.delete(id);
+    for (const [language, contextId] of this.defaultContexts) if (contextId === id) this.defaultContexts.delete(language);
   }
 
   get template(): Template {

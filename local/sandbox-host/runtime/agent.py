@@ -373,14 +373,35 @@ class Kernel:
         self.events = Stream(self, "events", evt_r, "raw")
         self.event_buf = bytearray()
         self.streams = [Stream(self, "stdout", out_r, "text"), Stream(self, "stderr", err_r, "text")]
-        self.pending = []  # execution ids sent to the kernel, oldest (running) first
+        self.pending = []  # execution ids, oldest (running) first; only the first is sent to the kernel
+        self.cells = {}  # execution id -> the cell, until it is sent
         self.alive = True
         children[self.pid] = self
 
     def run(self, req):
         self.pending.append(req["id"])
-        cell = {"id": req["id"], "code": req["code"], "env": req.get("env") or {}}
-        self.requests.write(json.dumps(cell).encode() + b"\n")
+        self.cells[req["id"]] = {"id": req["id"], "code": req["code"], "env": req.get("env") or {}}
+        if len(self.pending) == 1:
+            self.send_next()
+
+    def send_next(self):
+        if self.pending:
+            cell = self.cells.pop(self.pending[0])
+            self.requests.write(json.dumps(cell).encode() + b"\n")
+
+    def interrupt(self, exec_id):
+        """The client of `exec_id` is gone: a waiting cell is dropped, a running one interrupted
+        (SIGINT to the kernel's process group, as Jupyter interrupts a kernel)."""
+        if exec_id not in self.pending:
+            return
+        if self.pending[0] != exec_id:
+            self.pending.remove(exec_id)
+            self.cells.pop(exec_id, None)
+            return
+        try:
+            os.killpg(self.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
     def output(self, name, data):
         if name == "events":
@@ -413,6 +434,7 @@ class Kernel:
         emit(event)
         if event["type"] == "end":
             self.pending.pop(0)
+            self.send_next()
 
     def stream_closed(self, stream):
         if stream is self.events:
@@ -439,6 +461,7 @@ class Kernel:
             emit({"id": exec_id, "type": "error", "name": "KernelDied", "value": value, "traceback": ""})
             emit({"id": exec_id, "type": "end"})
         self.pending.clear()
+        self.cells.clear()
 
     def kill(self):
         self.kill_for("the context was removed")
@@ -452,7 +475,27 @@ class Kernel:
 
 
 def python_kernel_main():
-    python_kernel.serve(3, 4)
+    if ipython_kernel is not None:
+        ipython_kernel.serve(3, 4)
+    else:
+        python_kernel.serve(3, 4)
+
+
+def prepare_ipython():
+    """With IPython installed, Python contexts are IPython's, forked from a shell built now."""
+    if CONFIG.get("python_kernel") != "ipython":
+        return None
+    import ipython_kernel as module  # noqa: PLC0415 - only when IPython backs contexts
+
+    try:
+        module.prepare()
+    except Exception as e:  # noqa: BLE001 - the fast kernel still runs the code
+        print(f"supervisor: IPython failed to start ({type(e).__name__}: {e}); using the fast kernel", file=sys.stderr)
+        return None
+    return module
+
+
+ipython_kernel = None
 
 
 def bash_kernel_main():
@@ -556,6 +599,10 @@ def handle(req):
             emit({"id": req["id"], "type": "end"})
             return
         kernel.run(req)
+    elif op == "interrupt":
+        kernel = kernels.get(req["ctx"])
+        if kernel:
+            kernel.interrupt(req["target"])
     elif op == "context":
         kernel_for(req["ctx"], req["lang"], req.get("cwd"))
     elif op == "context_remove":
@@ -649,7 +696,9 @@ class ChildWatcher:
 
 
 def main():
+    global ipython_kernel
     set_dumpable(False)
+    ipython_kernel = prepare_ipython()
     set_nonblocking(PROTO)
     Requests()
     watcher = ChildWatcher()

@@ -8,11 +8,13 @@ next cell starts a new shell.
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 
-LOOP = 'while IFS= read -r -u 63 __cell; do . "$__cell"; printf "%s\\n" "$?" >&62; done'
+# `trap : INT`: an interrupt stops the running command, not the shell (its state stays).
+LOOP = 'trap : INT; while IFS= read -r -u 63 __cell; do . "$__cell"; printf "%s\\n" "$?" >&62; done'
 
 
 class Shell:
@@ -40,6 +42,8 @@ class Shell:
 
 
 def serve(requests_fd, events_fd):
+    # An interrupt goes to the whole process group: the shell's command stops, this loop goes on.
+    signal.signal(signal.SIGINT, lambda *_: None)
     cells_dir = tempfile.mkdtemp(prefix="bash-cells-")
     shell = None
     count = 0

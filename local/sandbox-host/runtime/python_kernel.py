@@ -11,6 +11,7 @@ import builtins
 import json
 import linecache
 import os
+import signal
 import sys
 import traceback
 
@@ -50,6 +51,8 @@ class Cell:
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         saved_env = {k: os.environ.get(k) for k in cell["env"]}
         os.environ.update(cell["env"])
+        # An interrupt (the client went away) raises KeyboardInterrupt in the cell, as in Jupyter.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             value = self.execute(code, filename)
             if value is not None:
@@ -57,6 +60,7 @@ class Cell:
         except BaseException as e:  # noqa: BLE001 - any exception is the cell's error, as in Jupyter
             self.emit({"type": "error", **describe_error(e)})
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             for key, old in saved_env.items():
                 if old is None:
                     os.environ.pop(key, None)
@@ -137,6 +141,7 @@ def serve(requests_fd, events_fd):
     # Whole lines, as a notebook shows them; a partial line goes out when the cell ends.
     sys.stdout.reconfigure(line_buffering=True, write_through=False)
     sys.stderr.reconfigure(line_buffering=True, write_through=False)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # between cells an interrupt has nothing to stop
     cell = Cell(events_fd)
     with os.fdopen(requests_fd, "rb") as requests:
         for line in requests:

@@ -60,7 +60,7 @@ describe("output the ledger cannot hold as printed", () => {
     expect(raised.result?.error?.value).toBe("bad\uFFFDvalue");
     const returned = await run(client, { code: "'nul\\0here'" });
     expect(returned.status).toBe("succeeded");
-    expect(returned.result?.text).toBe("'nul\\x00here'");
+    expect(returned.result?.text).toBe("nul\\x00here");
   });
 });
 

@@ -46,7 +46,7 @@ describe("code interpreter", () => {
     const sbx = await sandbox();
     const execution = await sbx.runCode("import subprocess\nsubprocess.run(['echo', 'from a child'])\n'done'");
     expect(execution.logs.stdout.join("")).toBe("from a child\n");
-    expect(execution.text).toBe("'done'");
+    expect(execution.text).toBe("done");
   });
 
   test("an exception comes back as execution.error with name, value and traceback", async () => {
@@ -161,7 +161,7 @@ describe("envd", () => {
       { path: "b.txt", data: "b" },
     ]);
     expect(Array.from(await sbx.files.read("a.bin", { format: "bytes" }))).toEqual([0, 1, 2, 250, 255]);
-    expect((await sbx.runCode("open('notes/today.txt').read()")).text).toBe("'ünïcode text'");
+    expect((await sbx.runCode("open('notes/today.txt').read()")).text).toBe("ünïcode text");
     await expect(sbx.files.read("missing.txt")).rejects.toBeInstanceOf(FileNotFoundError);
   });
 
@@ -257,7 +257,7 @@ describe("control plane", () => {
     const info = await sbx.getInfo();
     expect(info.endAt.getTime() - Date.now()).toBeGreaterThan(100_000);
     const again = await Sandbox.connect(sbx.sandboxId, t.sdk);
-    expect((await again.runCode("'still here'")).text).toBe("'still here'");
+    expect((await again.runCode("'still here'")).text).toBe("still here");
   });
 
   test("kill ends the sandbox; a second kill reports it gone", async () => {
