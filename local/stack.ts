@@ -29,7 +29,7 @@ export interface StackOptions {
   e2bApiUrl?: string;
   sandboxHostFaults?: boolean;
   /** The local host's caps: sandboxes at once (default 100) and creates a second (default none). */
-  sandboxHostLimits?: { maxSandboxes?: number; maxCreatesPerSecond?: number };
+  sandboxHostLimits?: { maxSandboxes?: number; maxCreatesPerSecond?: number; pythonKernel?: "ipython" | "fast" };
   /**
    * The sandbox host in a process of its own, started again if it dies (npm start), rather than
    * in this process (the test suites' stacks, as before).

@@ -77,7 +77,7 @@ export class Isolation {
     readonly pythonEnv: PythonEnv,
   ) {}
 
-  static detect(mode: IsolationMode, runtimeDir: string): Isolation {
+  static detect(mode: IsolationMode, runtimeDir: string, pythonKernel?: "ipython" | "fast"): Isolation {
     const python = findPython();
     const asRoot = process.getuid?.() === 0;
     const dropsPrivileges = asRoot && spawnSync("setpriv", ["--version"], { stdio: "ignore" }).status === 0;
@@ -90,7 +90,7 @@ export class Isolation {
     }
     const limits = cgroupsWritable() ? "cgroup-v1" : "prlimit";
     const network = bubblewrap ? SandboxNetwork.detect(dropsPrivileges ? asUid(SANDBOX_UID_BASE) : []) : null;
-    const pythonEnv = detectPythonEnv(python);
+    const pythonEnv = detectPythonEnv(python, pythonKernel ?? process.env.SANDBOX_HOST_PYTHON_KERNEL);
     return new Isolation(bubblewrap, limits, python, runtimeDir, dropsPrivileges, network, bubblewrap ? seccompFilter() : null, pythonEnv);
   }
 

@@ -27,6 +27,8 @@ export interface SandboxHostOptions {
   dataDir?: string;
   templatesFile?: string;
   isolation?: IsolationMode;
+  /** What runs Python contexts: IPython where installed (the default), or the fast kernel. */
+  pythonKernel?: "ipython" | "fast";
   /** Enables `/_local/faults`, the fault-injection control endpoint. */
   faults?: boolean;
   /** Sandboxes alive at once; the next create gets E2B's 429 (default 100). */
@@ -69,6 +71,7 @@ export async function startSandboxHost(options: SandboxHostOptions = {}): Promis
   const isolation = Isolation.detect(
     options.isolation ?? (process.env.SANDBOX_HOST_ISOLATION as IsolationMode | undefined) ?? "auto",
     RUNTIME_DIR,
+    options.pythonKernel,
   );
   const registry = new SandboxRegistry(loadTemplates(options.templatesFile), isolation, dataDir, {
     maxSandboxes: options.maxSandboxes ?? 100,

@@ -142,14 +142,20 @@ describe("dashboard links", () => {
   });
 
   test("each execution id links to its detail: output, cost, tags and webhook deliveries, behind the same link", async () => {
+    // A key of its own: its tag must not show in the other tests' figures.
+    const own = await newKey();
     const receiver = await Receiver.start();
     try {
       receiver.reply({ status: 503 });
-      const hooked = await run(client, { code: "print('detail')\nraise SystemExit(3)", tags: ["detail-view"], webhook_url: receiver.url });
+      const hooked = await run(own.client, {
+        code: "print('detail')\nraise SystemExit(3)",
+        tags: ["detail-view"],
+        webhook_url: receiver.url,
+      });
       await receiver.waitFor(2);
-      const link = (await client.request<Link>("POST", "/v1/dashboard-link")).body.url;
+      const link = (await own.client.request<Link>("POST", "/v1/dashboard-link")).body.url;
       const dashboard = await page(link);
-      const href = new RegExp(`href="(/dashboard/${key.id}/executions/${hooked.id}\\?expires=\\d+&amp;sig=[0-9a-f]{64})"`).exec(
+      const href = new RegExp(`href="(/dashboard/${own.key.id}/executions/${hooked.id}\\?expires=\\d+&amp;sig=[0-9a-f]{64})"`).exec(
         dashboard.text,
       )?.[1];
       if (!href) throw new Error(`no link to ${hooked.id} in the dashboard:\n${dashboard.text}`);
@@ -169,7 +175,9 @@ describe("dashboard links", () => {
 
       const url = new URL(`${apiUrl()}${href.replaceAll("&amp;", "&")}`);
       const other = await newKey();
-      const foreign = await page(`${apiUrl()}/dashboard/${key.id}/executions/${(await run(other.client, { code: "1" })).id}${url.search}`);
+      const foreign = await page(
+        `${apiUrl()}/dashboard/${own.key.id}/executions/${(await run(other.client, { code: "1" })).id}${url.search}`,
+      );
       expect(foreign.status).toBe(404);
       const tampered = await page(`${apiUrl()}${url.pathname}?expires=${url.searchParams.get("expires")}&sig=${"0".repeat(64)}`);
       expect(tampered.status).toBe(401);
