@@ -24,6 +24,7 @@ import { registerAdminDashboardLink } from "./routes/dashboard-link-admin.js";
 import { registerSelfDashboardLink } from "./routes/dashboard-link-self.js";
 import { registerDashboardSignIn } from "./routes/dashboard-sign-in.js";
 import { registerDashboardExecution, registerDashboardView } from "./routes/dashboard-view.js";
+import { registerDocs } from "./routes/docs.js";
 import { registerListEvents } from "./routes/events-list.js";
 import { registerCancelExecution } from "./routes/executions-cancel.js";
 import { registerCreateExecution } from "./routes/executions-create.js";
@@ -77,6 +78,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   registerHealthz(app);
   registerLivez(app);
   registerOpenApi(app);
+  registerDocs(app);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // A refusal of a submit whose signature is not recorded yet records it first: a replay or a revoked key answers before.

@@ -46,8 +46,9 @@ export async function startLocalWorker(options: {
   const bundleDir = join(options.stateDir, "bundle");
   await bundle(config, options.script, bundleDir);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
-  // Named after the entry point: index.js for the project's Worker.
-  const script = join(bundleDir, readdirSync(bundleDir).find((file) => file.endsWith(".js")) ?? "index.js");
+  // Named after the entry point (index.js for the project's Worker); beside it, `{sha1}-{name}` files are its text modules.
+  const script = join(bundleDir, readdirSync(bundleDir).find((file) => file.endsWith(".js") && !/^[0-9a-f]{40}-/.test(file)) ?? "index.js");
+  const source = readFileSync(script, "utf8");
   const crashListeners: Array<() => void> = [];
   let disposing = false;
   let runtimes = 0;
@@ -89,7 +90,7 @@ export async function startLocalWorker(options: {
         ...workerOptions,
         name: WORKER_NAME,
         modulesRoot: bundleDir,
-        modules: [{ type: "ESModule", path: script, contents: readFileSync(script, "utf8") }],
+        modules: [{ type: "ESModule" as const, path: script, contents: source }, ...textModules(bundleDir, source)],
         bindings: { ...workerOptions.bindings, ...options.vars },
       },
     ],
@@ -133,6 +134,17 @@ function runtimePid(port: number): number | undefined {
       return false;
     }
   });
+}
+
+/**
+ * The bundle's additional modules: the files that wrangler.toml's Text rule took in (Scalar's browser
+ * bundle for /docs), written beside the script as `{sha1}-{name}` and imported by that name. Only those
+ * the script names: an older build may have left others in the folder.
+ */
+function textModules(bundleDir: string, source: string): Array<{ type: "Text"; path: string; contents: string }> {
+  return readdirSync(bundleDir)
+    .filter((file) => /^[0-9a-f]{40}-/.test(file) && source.includes(`"./${file}"`))
+    .map((file) => ({ type: "Text" as const, path: join(bundleDir, file), contents: readFileSync(join(bundleDir, file), "utf8") }));
 }
 
 /** The bundle `wrangler deploy` would upload, built by wrangler itself (`--dry-run`). */

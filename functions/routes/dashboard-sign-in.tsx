@@ -19,7 +19,7 @@ export function registerDashboardSignIn(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/dashboard",
-    summary: "With the admin token as a bearer and `key`, that key's dashboard (HTML); without it, a sign-in form",
+    summary: "With the admin token as a bearer and a key id, that key's dashboard (HTML); without it, a sign-in form",
     request: {
       query: z.object({
         key: z.string().optional().openapi({ description: "the key id, key_…" }),

@@ -9,7 +9,7 @@ import { waitForFinal } from "../services/wait-for-final.js";
 export const getExecutionRoute = createRoute({
   method: "get",
   path: "/v1/executions/{id}",
-  summary: "One execution of this key, held up to `wait` seconds for it to finish",
+  summary: "One execution of this key, held up to wait seconds for it to finish",
   security: signedSecurity,
   request: {
     params: zExecutionIdParam,

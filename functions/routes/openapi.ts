@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { requestIdHeader } from "../schemas/error.js";
 
-/** `/openapi.json`: OpenAPI 3.1 generated from the same schemas that validate requests; `/docs` renders it. */
+/** `/openapi.json`: OpenAPI 3.1 generated from the same schemas that validate requests; `/docs` renders it (routes/docs.ts). */
 export function registerOpenApi(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "RunledgerKey", {
     type: "apiKey",
@@ -35,43 +35,87 @@ export function registerOpenApi(app: OpenAPIHono<AppEnv>): void {
     summary: "This document: OpenAPI 3.1",
     responses: { 200: { description: "The OpenAPI document", headers: requestIdHeader, content: { "application/json": { schema: {} } } } },
   });
-  app.openAPIRegistry.registerPath({
-    method: "get",
-    path: "/docs",
-    summary: "This document as a page, with no scripts or external assets",
-    responses: { 200: { description: "HTML", headers: requestIdHeader, content: { "text/html": { schema: { type: "string" } } } } },
-  });
   // Built on first use (every route is registered by then) and kept for the isolate's life.
   let spec: Spec | undefined;
-  let docs: string | undefined;
   const document = () => {
     spec ??= finish(app.getOpenAPI31Document(DOCUMENT) as unknown as Spec);
     return spec;
   };
   app.get("/openapi.json", (c) => c.json(document()));
-  // The same document as a page: server-rendered, no scripts, no external assets, so it works offline.
-  app.get("/docs", (c) => {
-    docs ??= renderDocs(document());
-    return c.html(docs);
-  });
 }
+
+/** The signing recipe (contract §2), shown first on /docs. */
+const SIGNING = `
+## Signing a request
+
+Every \`/v1/*\` request carries three headers:
+
+| header | value |
+|---|---|
+| \`X-Runledger-Key\` | the key id, \`key_...\` |
+| \`X-Runledger-Timestamp\` | unix seconds, with milliseconds to tell apart requests sent in the same second: \`1795342245.123\` |
+| \`X-Runledger-Signature\` | \`v1=\` and the lowercase hex HMAC-SHA256, keyed with the key secret (the whole \`sk_...\` string), of the string below |
+
+The signed string joins four lines with \`\\n\`: the timestamp exactly as sent, the method, the path and query exactly as
+sent, and the lowercase hex SHA-256 of the raw body bytes (an empty body hashes to \`e3b0c442...b855\`):
+
+\`\`\`text
+{timestamp}\\n{METHOD}\\n{path-and-query}\\n{hex sha256 of the body}
+\`\`\`
+
+From a shell, on Linux or macOS (perl and openssl are on both):
+
+\`\`\`bash
+ts=$(perl -MTime::HiRes=time -e 'printf "%.3f", time')
+path=/v1/executions; body='{"language":"python","code":"print(6*7)"}'
+h=$(printf '%s' "$body" | openssl dgst -sha256 -r | cut -d' ' -f1)
+sig=$(printf '%s\\n%s\\n%s\\n%s' "$ts" POST "$path" "$h" | openssl dgst -sha256 -hmac "$RUNLEDGER_SECRET" -r | cut -d' ' -f1)
+curl -sS "$RUNLEDGER_URL$path" -H 'content-type: application/json' \\
+  -H "x-runledger-key: $RUNLEDGER_KEY" -H "x-runledger-timestamp: $ts" -H "x-runledger-signature: v1=$sig" --data "$body"
+\`\`\`
+
+From Node (no dependencies):
+
+\`\`\`js
+import { createHash, createHmac } from "node:crypto";
+const body = JSON.stringify({ language: "python", code: "print(6*7)" });
+const ts = (Date.now() / 1000).toFixed(3);
+const hash = createHash("sha256").update(body).digest("hex");
+const sig = createHmac("sha256", process.env.RUNLEDGER_SECRET).update(\`\${ts}\\nPOST\\n/v1/executions\\n\${hash}\`).digest("hex");
+// headers: x-runledger-key, x-runledger-timestamp: ts, x-runledger-signature: \`v1=\${sig}\`
+\`\`\`
+
+The server refuses, with \`401\`: missing or malformed headers or an unknown key or a wrong signature (\`unauthorized\`,
+one message for all three), a timestamp more than 300 s from its clock (\`timestamp_out_of_range\`), and a signature
+it has seen before (\`replayed_request\`). A network retry of a \`POST\` is safe when it is the exact same request with the
+same \`Idempotency-Key\`: it answers the original execution. Several signatures may be sent space-separated
+(\`v1=aaa v1=bbb\`); one match is enough, and while a rotated key's grace period lasts the previous secret verifies too.
+
+\`/admin/*\` requests carry \`Authorization: Bearer <ADMIN_TOKEN>\` instead.
+`;
 
 const DOCUMENT = {
   openapi: "3.1.0",
   info: {
     title: "runledger",
     version: "1.0.0",
-    description:
-      "Run untrusted code on demand, with a ledger of what it cost. `/v1/*` requests are signed with a key " +
-      "(the three `X-Runledger-*` headers); `/admin/*` requests carry the admin token. Every error is " +
-      "`{error: {code, message, request_id, details?}}` and every response carries `X-Request-Id`.",
+    description: `Run untrusted code on demand, with a ledger of what it cost. \`/v1/*\` requests are signed with a key (the three
+\`X-Runledger-*\` headers, below); \`/admin/*\` requests carry the admin token. Every error is
+\`{"error": {"code", "message", "request_id", "details"?}}\` and every response carries \`X-Request-Id\`. Money is a decimal
+string of US dollars with 6 places (\`"0.000148"\`); times are RFC 3339 UTC with milliseconds.
+${SIGNING}`,
   },
   tags: [
-    { name: "executions", description: "Run code and follow it" },
-    { name: "money", description: "Budget and cost reports" },
-    { name: "admin", description: "Keys and reports over every key (admin token)" },
-    { name: "dashboard", description: "The cost dashboard: pages for people, links to them" },
-    { name: "open", description: "No credentials needed" },
+    {
+      name: "executions",
+      description:
+        "Run code and follow it. A submitted execution is `queued`, then `running`, then ends `succeeded`, `failed`, `timed_out`, " +
+        "`canceled` or `error`; its webhook, if it has one, reports the end.",
+    },
+    { name: "money", description: "The key's budget and its cost reports (JSON, or CSV with `Accept: text/csv`)." },
+    { name: "admin", description: "Keys, and reports over every key. Every call carries `Authorization: Bearer <ADMIN_TOKEN>`." },
+    { name: "dashboard", description: "The cost dashboard: pages for people, and the signed links that open them." },
+    { name: "open", description: "No credentials needed." },
   ],
 };
 
@@ -95,51 +139,10 @@ function finish(spec: Spec): Spec {
 }
 
 interface Operation {
-  summary?: string;
   tags?: string[];
-  security?: Array<Record<string, unknown>>;
-  parameters?: Array<{ name: string; in: string; required?: boolean; description?: string }>;
-  requestBody?: { content?: Record<string, { schema?: unknown }> };
-  responses?: Record<string, { description?: string; headers?: Record<string, unknown> }>;
+  responses?: Record<string, { headers?: Record<string, unknown> }>;
 }
 
 interface Spec {
-  info: { title: string; description?: string };
   paths: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, unknown> };
-}
-
-const html = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
-
-function renderDocs(spec: Spec): string {
-  const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => {
-      const auth = op.security?.length
-        ? Object.keys(op.security[0] ?? {}).includes("AdminToken")
-          ? "admin token"
-          : "signed request"
-        : "open";
-      const params = (op.parameters ?? []).map(
-        (p) => `<li><code>${html(p.name)}</code> (${p.in}${p.required ? ", required" : ""}) ${html(p.description ?? "")}</li>`,
-      );
-      const body = op.requestBody?.content?.["application/json"]?.schema;
-      const responses = Object.entries(op.responses ?? {}).map(([code, r]) => `<li><code>${code}</code> ${html(r.description ?? "")}</li>`);
-      return `<section id="${html(`${method}-${path}`)}"><h2><span class="m">${method.toUpperCase()}</span> <code>${html(path)}</code></h2>
-<p>${html(op.summary ?? "")} <em>(${auth})</em></p>
-${params.length ? `<h3>Parameters</h3><ul>${params.join("")}</ul>` : ""}
-${body ? `<h3>Body</h3><pre>${html(JSON.stringify(body, null, 2))}</pre>` : ""}
-<h3>Responses</h3><ul>${responses.join("")}</ul></section>`;
-    }),
-  );
-  const schemas = Object.entries(spec.components?.schemas ?? {}).map(
-    ([name, schema]) =>
-      `<section id="schema-${html(name)}"><h2>${html(name)}</h2><pre>${html(JSON.stringify(schema, null, 2))}</pre></section>`,
-  );
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(spec.info.title)} API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
-h2{font-size:1.1rem;border-top:1px solid #ddd;padding-top:1rem}.m{background:#1b1f24;color:#fff;padding:0 .4rem;border-radius:3px}
-pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:13px}code{font-size:.95em}</style></head><body>
-<h1>${html(spec.info.title)} API</h1><p>${html(spec.info.description ?? "")} The machine-readable document is at <a href="/openapi.json">/openapi.json</a>.</p>
-${operations.join("\n")}<h1>Schemas</h1>${schemas.join("\n")}</body></html>`;
 }

@@ -21,23 +21,28 @@ const zAlertThresholds = z
 
 export const zKeyCreate = z
   .strictObject({
-    name: z.string().min(1).max(200),
-    budget_usd: zUsd,
-    budget_period: z.enum(BUDGET_PERIODS),
+    name: z.string().min(1).max(200).openapi({ description: "for people: who or what uses the key", example: "ci-nightly" }),
+    budget_usd: zUsd.openapi({ description: "what the key may spend per budget_period, in US dollars" }),
+    budget_period: z
+      .enum(BUDGET_PERIODS)
+      .openapi({ description: "day and month reset at UTC midnight and on the 1st; total never resets", example: "month" }),
     max_timeout_ms: z
       .number()
       .int()
       .min(1000)
       .max(24 * 60 * 60 * 1000)
-      .default(300_000),
-    max_concurrency: z.number().int().min(1).max(1000).default(10),
-    templates: zTemplates.optional(),
+      .default(300_000)
+      .openapi({ description: "the largest timeout_ms its executions may ask for (up to 24 h)" }),
+    max_concurrency: z.number().int().min(1).max(1000).default(10).openapi({ description: "executions queued or running at once" }),
+    templates: zTemplates.optional().openapi({ description: "the templates it may use (default: all)", example: ["code-interpreter-v1"] }),
     internet_access: z.boolean().default(true).openapi({ description: "whether this key's runs may reach the internet" }),
     hourly_limit_usd: zUsd.optional().openapi({ description: "a second budget window over the current UTC hour" }),
     events_url: z.string().max(2048).optional().openapi({ description: "where budget alerts go (the webhook_url rules apply)" }),
-    alert_thresholds: zAlertThresholds.default([80, 100]),
+    alert_thresholds: zAlertThresholds.default([80, 100]).openapi({
+      description: "percents of the budget at which one budget.threshold_reached event goes to events_url, once per period",
+    }),
   })
-  .openapi("KeyCreate");
+  .openapi("KeyCreate", { example: { name: "ci-nightly", budget_usd: "25.00", budget_period: "month" } });
 
 export const zKeyPatch = z
   .strictObject({
@@ -66,9 +71,9 @@ export const zKeyPatch = z
 
 export const zKey = z
   .object({
-    id: z.string(),
-    name: z.string(),
-    budget_usd: z.string(),
+    id: z.string().openapi({ description: "the public key id, sent as X-Runledger-Key", example: "key_k7r2m4q9x1v8c3n6b5t0z2wa" }),
+    name: z.string().openapi({ example: "ci-nightly" }),
+    budget_usd: z.string().openapi({ example: "25.000000" }),
     budget_period: z.enum(BUDGET_PERIODS),
     max_timeout_ms: z.number().int(),
     max_concurrency: z.number().int(),
@@ -78,12 +83,22 @@ export const zKey = z
     events_url: z.string().nullable(),
     alert_thresholds: z.array(z.number().int()),
     created_at: z.string(),
-    revoked_at: z.string().nullable(),
+    revoked_at: z.string().nullable().openapi({ description: "when it was revoked; a revoked key signs nothing" }),
   })
-  .openapi("Key");
+  .openapi("Key", { description: "An API key, without its secrets" });
 
-export const zKeyWithSecrets = zKey.extend({ secret: z.string(), webhook_secret: z.string() }).openapi("KeyWithSecrets");
-export const zRotated = z.object({ secret: z.string(), previous_valid_until: z.string() }).openapi("RotatedSecret");
+export const zKeyWithSecrets = zKey
+  .extend({
+    secret: z.string().openapi({ description: "sk_...: signs requests; shown only here and on rotation" }),
+    webhook_secret: z.string().openapi({ description: "whsec_...: verifies this key's webhooks (Standard Webhooks); shown only here" }),
+  })
+  .openapi("KeyWithSecrets", { description: "A new key, with the secrets that are never shown again" });
+export const zRotated = z
+  .object({
+    secret: z.string().openapi({ description: "the new sk_... secret" }),
+    previous_valid_until: z.string().openapi({ description: "until when the previous secret still verifies (24 h)" }),
+  })
+  .openapi("RotatedSecret");
 export const zKeyIdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 
 export type KeyCreate = z.infer<typeof zKeyCreate>;

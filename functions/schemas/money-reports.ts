@@ -21,30 +21,38 @@ export function zCostsQuery<G extends readonly [string, ...string[]]>(groupings:
 }
 
 export const zCostRow = z
-  .object({ group: z.string(), executions: z.number().int(), sandbox_ms: z.number().int(), cost_usd: z.string() })
+  .object({
+    group: z.string().openapi({ description: "the day, template, language, status, tag or key this row counts", example: "2026-11-22" }),
+    executions: z.number().int().openapi({ example: 12 }),
+    sandbox_ms: z.number().int().openapi({ description: "sandbox lifetime billed", example: 2544 }),
+    cost_usd: z.string().openapi({ example: "0.000444" }),
+  })
   .openapi("CostRow");
 
 export const zCostReport = z
   .object({
-    from: z.string(),
-    to: z.string(),
-    group_by: z.string(),
-    total_usd: z.string(),
-    executions: z.number().int(),
-    sandbox_seconds: z.number(),
+    from: z.string().openapi({ description: "first UTC day, inclusive", example: "2026-11-01" }),
+    to: z.string().openapi({ description: "last UTC day, inclusive", example: "2026-11-30" }),
+    group_by: z.string().openapi({ description: "how rows are grouped", example: "day" }),
+    total_usd: z.string().openapi({ description: "every execution counted once, whatever the grouping", example: "0.000444" }),
+    executions: z.number().int().openapi({ description: "executions created in the range", example: 12 }),
+    sandbox_seconds: z.number().openapi({ description: "sandbox lifetime billed, in seconds", example: 2.544 }),
     rows: z.array(zCostRow),
   })
-  .openapi("CostReport");
+  .openapi("CostReport", { description: "Costs by the execution's creation day (UTC), grouped as asked" });
 
 export const zBudget = z
   .object({
-    period: z.enum(BUDGET_PERIODS),
-    period_start: z.string(),
-    period_end: z.string().nullable(),
-    limit_usd: z.string(),
-    spent_usd: z.string(),
-    reserved_usd: z.string(),
-    remaining_usd: z.string(),
+    period: z.enum(BUDGET_PERIODS).openapi({ example: "month" }),
+    period_start: z.string().openapi({ example: "2026-11-01T00:00:00.000Z" }),
+    period_end: z
+      .string()
+      .nullable()
+      .openapi({ description: "null for a total budget, which never resets", example: "2026-12-01T00:00:00.000Z" }),
+    limit_usd: z.string().openapi({ example: "25.000000" }),
+    spent_usd: z.string().openapi({ description: "the actual cost of finished executions", example: "1.204311" }),
+    reserved_usd: z.string().openapi({ description: "held for executions queued or running", example: "0.002294" }),
+    remaining_usd: z.string().openapi({ description: "max(0, limit - spent - reserved)", example: "23.793395" }),
     hour: z
       .object({
         period_start: z.string(),
@@ -56,7 +64,7 @@ export const zBudget = z
       .nullable()
       .openapi({ description: "the hour window, when the key has an hourly_limit_usd" }),
   })
-  .openapi("Budget");
+  .openapi("Budget", { description: "The key's budget in its current period" });
 
 export type CostReport = z.infer<typeof zCostReport>;
 export type Budget = z.infer<typeof zBudget>;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { beforeAll, describe, expect, test } from "vitest";
 import { describeInBrowser, guardedPage } from "./browser.js";
@@ -209,19 +210,107 @@ describe("/openapi.json", () => {
   });
 });
 
+describe("/docs", () => {
+  test("is a page of scripts from this origin only, under a policy that allows nothing else", async () => {
+    const res = await fetch(`${apiUrl()}/docs`);
+    const page = await res.text();
+    expect(res.status, page).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(csp).not.toMatch(/https?:|\*/);
+    const scripts = [...page.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1] ?? "");
+    expect(scripts.length).toBe(2);
+    for (const attributes of scripts) expect(attributes, "no inline script").toMatch(/^ src="\/docs\/assets\/[a-z0-9.-]+\.js"$/);
+    expect(page).not.toMatch(/https?:\/\//);
+  });
+
+  test("serves its scripts as JavaScript, cached for good under names that change with them", async () => {
+    const page = await (await fetch(`${apiUrl()}/docs`)).text();
+    const paths = [...page.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1] ?? "");
+    const { devDependencies } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      devDependencies: Record<string, string>;
+    };
+    expect(paths).toContain(`/docs/assets/scalar-api-reference-${devDependencies["@scalar/api-reference"]}.js`);
+    for (const path of paths) {
+      const res = await fetch(`${apiUrl()}${path}`);
+      const body = await res.text();
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type"), path).toBe("text/javascript; charset=utf-8");
+      expect(res.headers.get("cache-control"), path).toBe("public, max-age=31536000, immutable");
+      expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(body.length, path).toBeGreaterThan(path.includes("scalar") ? 1_000_000 : 100);
+    }
+    const missing = await fetch(`${apiUrl()}/docs/assets/nothing.js`);
+    await missing.arrayBuffer();
+    expect(missing.status).toBe(404);
+  });
+
+  test("the document says how to sign, and its main schemas describe their fields", () => {
+    const info = (spec as unknown as { info: { description: string } }).info.description;
+    expect(info).toContain("## Signing a request");
+    expect(info).toContain("openssl dgst -sha256 -hmac");
+    for (const name of ["ExecutionCreate", "Execution", "ExecutionResult", "KeyCreate", "Budget", "CostReport"]) {
+      const schema = spec.components.schemas[name] as { properties: Record<string, { description?: string; $ref?: string }> };
+      const bare = Object.entries(schema.properties)
+        .filter(([, property]) => !property.description && !property.$ref)
+        .map(([field]) => field);
+      // A few fields say all in their name and example (stderr, tags, metadata...): most must be described.
+      expect(bare.length, `${name}: ${bare.join(", ")} have no description`).toBeLessThanOrEqual(Object.keys(schema.properties).length / 2);
+    }
+    const body = spec.components.schemas.ExecutionCreate as { example?: { code?: string } };
+    expect(body.example?.code).toBe("print(6*7)");
+  });
+});
+
 describeInBrowser("/docs in a browser", (browser) => {
-  test("renders every operation and asks nothing of any other origin", async () => {
+  test("renders every operation with Scalar, asks nothing of any other origin, and shows the first one's example", async () => {
     const origin = new URL(apiUrl()).origin;
     const guarded = await guardedPage(browser(), origin);
     try {
+      // A blocked load or eval is reported as a console error, and so recorded with the others.
+      await guarded.page.addInitScript({
+        content: `document.addEventListener("securitypolicyviolation", (e) =>
+          console.error("policy violation: " + e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile + ":" + e.lineNumber));`,
+      });
       const res = await guarded.page.goto(`${apiUrl()}/docs`, { waitUntil: "load" });
       expect(res?.status()).toBe(200);
       await expect(guarded.page.title()).resolves.toBe("runledger API");
-      const headings = await guarded.page.locator("section h2").allTextContents();
-      for (const [path, methods] of Object.entries(spec.paths)) {
-        for (const method of Object.keys(methods)) expect(headings, `${method} ${path}`).toContain(`${method.toUpperCase()} ${path}`);
-      }
-      expect(await guarded.page.locator("body").textContent()).toContain("ExecutionCreate");
+      const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, summary: op.summary ?? "" })),
+      );
+      // The table of contents: every operation by its summary (every tag is open), and the signing recipe.
+      const sidebar = guarded.page.locator("aside.t-doc__sidebar");
+      await sidebar
+        .getByText(operations[0]?.summary ?? "", { exact: true })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      const contents = (await sidebar.textContent()) ?? "";
+      for (const { route, summary } of operations) expect(contents, route).toContain(summary);
+      // The introduction's headings are in it too, once its group is opened.
+      await sidebar
+        .getByRole("button", { name: /Introduction/ })
+        .first()
+        .click();
+      await sidebar.getByText("Signing a request", { exact: true }).waitFor({ timeout: 5_000 });
+      // The first operation, with its fields described and its example: the request body in the code sample, an
+      // Execution in the response example.
+      const first = operations[0];
+      expect(first?.route).toBe("POST /v1/executions");
+      const section = guarded.page.locator(`[id$="/POST/v1/executions"]`).first();
+      await section.scrollIntoViewIfNeeded();
+      await section.getByText("print(6*7)").filter({ visible: true }).first().waitFor({ timeout: 15_000 });
+      const text = (await section.textContent()) ?? "";
+      expect(text).toContain("the code to run");
+      expect(text).toContain("X-Runledger-Signature");
+      expect(text).toContain("exe_01jd8k2m3n4p5q6r7s8t9v0w1x");
+      // The introduction is rendered markdown: code, not literal backticks.
+      const intro = guarded.page.locator(".introduction-section").first();
+      expect(await intro.textContent()).not.toContain("`/v1/*`");
+      expect(await intro.locator("code", { hasText: "openssl dgst -sha256 -hmac" }).count()).toBeGreaterThan(0);
       expect(guarded.requested.length).toBeGreaterThan(0);
       expect(guarded.requested.every((url) => new URL(url).origin === origin)).toBe(true);
       expect(guarded.external).toEqual([]);
