@@ -38,8 +38,9 @@ describe("dashboard links", () => {
     expect(await verifyDashboardLink(SECRET, KEY, String(link.expires), flipped, NOW)).toMatchObject({ reason: "bad_signature" });
     expect(await verifyDashboardLink(OTHER_SECRET, KEY, String(link.expires), link.sig, NOW)).toMatchObject({ reason: "bad_signature" });
     expect(await verifyDashboardLink(SECRET, KEY, undefined, link.sig, NOW)).toMatchObject({ reason: "malformed" });
+    // Both parameters present but the signature out of form: a bad signature, not an incomplete link.
     expect(await verifyDashboardLink(SECRET, KEY, String(link.expires), link.sig.toUpperCase(), NOW)).toMatchObject({
-      reason: "malformed",
+      reason: "bad_signature",
     });
   });
 });
