@@ -181,21 +181,11 @@ def serve(requests_fd, events_fd):
 
 
 def run(cell):
-    saved_env = {k: os.environ.get(k) for k in cell["env"]}
-    os.environ.update(cell["env"])
-    # An interrupt (the client went away) raises KeyboardInterrupt in the cell, as in Jupyter.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     count = SHELL.execution_count
-    try:
-        SHELL.run_cell(cell["code"], store_history=True)
-    except BaseException as e:  # noqa: BLE001 - an interrupt outside the cell's own code
-        EMIT({"type": "error", **python_kernel.describe_error(e)})
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for key, old in saved_env.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+    with python_kernel.cell_scope(cell["env"]):
+        try:
+            SHELL.run_cell(cell["code"], store_history=True)
+        except BaseException as e:  # noqa: BLE001 - an interrupt outside the cell's own code
+            EMIT({"type": "error", **python_kernel.describe_error(e)})
     EMIT({"type": "number_of_executions", "execution_count": count})
     EMIT({"type": "end"})

@@ -6,6 +6,7 @@ so output from child processes and C extensions is captured too.
 """
 
 import ast
+import contextlib
 import base64
 import builtins
 import json
@@ -30,6 +31,24 @@ FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 CO_COROUTINE = 0x80  # set on code compiled from a cell with top-level await
 
 
+
+@contextlib.contextmanager
+def cell_scope(env):
+    """A cell's run: its env vars set for it alone, and an interrupt (the client went away) raising
+    KeyboardInterrupt in it, as in Jupyter; outside a cell, interrupts are ignored."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
 class Cell:
     def __init__(self, events_fd):
         self.events_fd = events_fd
@@ -49,23 +68,13 @@ class Cell:
         filename = f"<cell-{self.count}>"
         code = cell["code"]
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-        saved_env = {k: os.environ.get(k) for k in cell["env"]}
-        os.environ.update(cell["env"])
-        # An interrupt (the client went away) raises KeyboardInterrupt in the cell, as in Jupyter.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            value = self.execute(code, filename)
-            if value is not None:
-                self.emit({"type": "result", **display_bundle(value), "is_main_result": True})
-        except BaseException as e:  # noqa: BLE001 - any exception is the cell's error, as in Jupyter
-            self.emit({"type": "error", **describe_error(e)})
-        finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            for key, old in saved_env.items():
-                if old is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = old
+        with cell_scope(cell["env"]):
+            try:
+                value = self.execute(code, filename)
+                if value is not None:
+                    self.emit({"type": "result", **display_bundle(value), "is_main_result": True})
+            except BaseException as e:  # noqa: BLE001 - any exception is the cell's error, as in Jupyter
+                self.emit({"type": "error", **describe_error(e)})
         for figure in open_figures():
             self.emit({"type": "result", **figure, "is_main_result": False})
         self.emit({"type": "number_of_executions", "execution_count": self.count})

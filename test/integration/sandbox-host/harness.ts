@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Sandbox } from "@e2b/code-interpreter";
+import { afterAll, beforeAll } from "vitest";
 import type { IsolationMode } from "../../../local/sandbox-host/isolation.js";
 import { type SandboxHost, type SandboxHostOptions, startSandboxHost } from "../../../local/sandbox-host/server.js";
 
@@ -79,4 +81,23 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+export interface InterpreterUnderTest {
+  host: HostUnderTest;
+  sandbox: Sandbox;
+}
+
+/** For one test file: a host and a code-interpreter sandbox on it, made before its tests and gone after them. */
+export function withInterpreter(): InterpreterUnderTest {
+  const fixture = {} as InterpreterUnderTest;
+  beforeAll(async () => {
+    fixture.host = await startHost();
+    fixture.sandbox = await Sandbox.create("code-interpreter-v1", { ...fixture.host.sdk, timeoutMs: 60_000 });
+  });
+  afterAll(async () => {
+    await fixture.sandbox?.kill().catch(() => false);
+    await fixture.host?.stop();
+  });
+  return fixture;
 }

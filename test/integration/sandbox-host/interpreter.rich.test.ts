@@ -1,38 +1,26 @@
-import { Sandbox } from "@e2b/code-interpreter";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type HostUnderTest, startHost } from "./harness.js";
+import { describe, expect, test } from "vitest";
+import { withInterpreter } from "./harness.js";
 
 // Rich results as E2B gives them: a figure's `chart` beside its PNG, a DataFrame's columns as `data`.
 // They need the template's Python packages and IPython; without them the tests skip.
-let t: HostUnderTest;
-let sbx: Sandbox;
-
-beforeAll(async () => {
-  t = await startHost();
-  sbx = await Sandbox.create("code-interpreter-v1", { ...t.sdk, timeoutMs: 60_000 });
-});
-
-afterAll(async () => {
-  await sbx?.kill().catch(() => false);
-  await t.stop();
-});
+const fx = withInterpreter();
 
 function needs(ctx: { skip: () => void }, ...packages: string[]): void {
-  const env = t.host.isolation.pythonEnv;
+  const env = fx.host.host.isolation.pythonEnv;
   if (env.kernel !== "ipython" || packages.some((p) => env.missing.includes(p))) ctx.skip();
 }
 
 describe("rich results", () => {
   test("a DataFrame gives its columns as data, and html", async (ctx) => {
     needs(ctx, "python3-pandas");
-    const execution = await sbx.runCode("import pandas as pd\npd.DataFrame({'a': [1, 2], 'b': ['x', 'y']})");
+    const execution = await fx.sandbox.runCode("import pandas as pd\npd.DataFrame({'a': [1, 2], 'b': ['x', 'y']})");
     expect(execution.results[0]?.data).toEqual({ a: [1, 2], b: ["x", "y"] });
     expect(execution.results[0]?.html).toContain("<table");
   });
 
   test("plt.show() gives a PNG and a bar chart", async (ctx) => {
     needs(ctx, "python3-matplotlib");
-    const execution = await sbx.runCode(
+    const execution = await fx.sandbox.runCode(
       "import matplotlib.pyplot as plt\nplt.bar(['a', 'b'], [3, 5], label='sold')\nplt.title('Sales')\nplt.xlabel('Item')\nplt.ylabel('Count (units)')\nplt.show()",
     );
     const [figure] = execution.results;
@@ -51,7 +39,8 @@ describe("rich results", () => {
 
   test("line, scatter and pie charts", async (ctx) => {
     needs(ctx, "python3-matplotlib");
-    const chartOf = async (code: string) => (await sbx.runCode(`import matplotlib.pyplot as plt\n${code}\nplt.show()`)).results[0]?.chart;
+    const chartOf = async (code: string) =>
+      (await fx.sandbox.runCode(`import matplotlib.pyplot as plt\n${code}\nplt.show()`)).results[0]?.chart;
     const line = await chartOf("plt.plot([0, 1, 2], [1, 4, 9], label='squares')");
     expect(line).toMatchObject({
       type: "line",

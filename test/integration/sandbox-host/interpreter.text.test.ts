@@ -1,20 +1,8 @@
-import { Sandbox } from "@e2b/code-interpreter";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type HostUnderTest, startHost } from "./harness.js";
+import { describe, expect, test } from "vitest";
+import { withInterpreter } from "./harness.js";
 
 // A result's text is what E2B's code interpreter answers: a string comes back without its quotes.
-let t: HostUnderTest;
-let sbx: Sandbox;
-
-beforeAll(async () => {
-  t = await startHost();
-  sbx = await Sandbox.create("code-interpreter-v1", { ...t.sdk, timeoutMs: 60_000 });
-});
-
-afterAll(async () => {
-  await sbx?.kill().catch(() => false);
-  await t.stop();
-});
+const fx = withInterpreter();
 
 describe("string results", () => {
   test.each([
@@ -23,15 +11,15 @@ describe("string results", () => {
     ["javascript", "'abc'", "abc"],
     ["typescript", "const s: string = 'abc'; s", "abc"],
   ])("%s: %s reads %s", async (language, code, text) => {
-    const execution = await sbx.runCode(code, { language });
+    const execution = await fx.sandbox.runCode(code, { language });
     expect(execution.error).toBeUndefined();
     expect(execution.text).toBe(text);
   });
 
   test("only one pair of surrounding quotes goes, and other results keep theirs", async () => {
-    expect((await sbx.runCode(`"it's"`)).text).toBe("it's");
-    expect((await sbx.runCode("('a', 'b')")).text).toBe("('a', 'b')");
-    expect((await sbx.runCode("[1, 'x']", { language: "js" })).text).toBe("[ 1, 'x' ]");
-    expect((await sbx.runCode("42")).text).toBe("42");
+    expect((await fx.sandbox.runCode(`"it's"`)).text).toBe("it's");
+    expect((await fx.sandbox.runCode("('a', 'b')")).text).toBe("('a', 'b')");
+    expect((await fx.sandbox.runCode("[1, 'x']", { language: "js" })).text).toBe("[ 1, 'x' ]");
+    expect((await fx.sandbox.runCode("42")).text).toBe("42");
   });
 });
